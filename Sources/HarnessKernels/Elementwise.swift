@@ -1,0 +1,105 @@
+/// Elementwise and row-wise kernels on raw buffers. Each is a direct loop over SIMD
+/// vectors with a scalar tail, so that it vectorises whatever the element type.
+
+/// y ← y + alpha · x  (n elements).
+@inline(__always)
+public func axpy<T: Scalar>(_ n: Int, _ alpha: T, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>) {
+    let x = UnsafeMutablePointer(mutating: x)
+    let w = T.Vector.scalarCount
+    var i = 0
+    while i + w <= n {
+        y.setVector(y.vector(at: i) + alpha * x.vector(at: i), at: i)
+        i += w
+    }
+    while i < n { y[i] += alpha * x[i]; i += 1 }
+}
+
+/// x ← alpha · x.
+@inline(__always)
+public func scale<T: Scalar>(_ n: Int, _ alpha: T, _ x: UnsafeMutablePointer<T>) {
+    let w = T.Vector.scalarCount
+    var i = 0
+    while i + w <= n { x.setVector(alpha * x.vector(at: i), at: i); i += w }
+    while i < n { x[i] *= alpha; i += 1 }
+}
+
+/// z ← x ⊙ y (z may alias x or y).
+@inline(__always)
+public func multiply<T: Scalar>(_ n: Int, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, into z: UnsafeMutablePointer<T>) {
+    let x = UnsafeMutablePointer(mutating: x), y = UnsafeMutablePointer(mutating: y)
+    let w = T.Vector.scalarCount
+    var i = 0
+    while i + w <= n { z.setVector(x.vector(at: i) * y.vector(at: i), at: i); i += w }
+    while i < n { z[i] = x[i] * y[i]; i += 1 }
+}
+
+/// Every row of `m` gets `vector` (length m.columns) added.
+public func addRowVector<T: Scalar>(_ vector: UnsafePointer<T>, to m: Matrix<T>) {
+    for r in 0..<m.rows { axpy(m.columns, 1, vector, m.row(r)) }
+}
+
+/// `sums` (length m.columns) += the sum of the rows of `m` (a bias gradient).
+public func accumulateColumnSums<T: Scalar>(of m: Matrix<T>, into sums: UnsafeMutablePointer<T>) {
+    for r in 0..<m.rows { axpy(m.columns, 1, m.row(r), sums) }
+}
+
+/// x ← clamp(x, -limit, limit).
+@inline(__always)
+public func clamp<T: Scalar>(_ n: Int, _ x: UnsafeMutablePointer<T>, limit: T) {
+    let w = T.Vector.scalarCount
+    let hi = T.Vector(repeating: limit), lo = T.Vector(repeating: -limit)
+    var i = 0
+    while i + w <= n {
+        var v = x.vector(at: i)
+        v.replace(with: hi, where: v .> hi)
+        v.replace(with: lo, where: v .< lo)
+        x.setVector(v, at: i)
+        i += w
+    }
+    while i < n { x[i] = min(max(x[i], -limit), limit); i += 1 }
+}
+
+/// dx ← dx where |x| ≤ limit, else 0: the gradient of `clamp` (zero where it clamped).
+@inline(__always)
+public func maskClamped<T: Scalar>(_ n: Int, gradient dx: UnsafeMutablePointer<T>, unclamped x: UnsafePointer<T>, limit: T) {
+    let x = UnsafeMutablePointer(mutating: x)
+    let w = T.Vector.scalarCount
+    let zero = T.Vector(repeating: 0)
+    let hi = T.Vector(repeating: limit), lo = T.Vector(repeating: -limit)
+    var i = 0
+    while i + w <= n {
+        let v = x.vector(at: i)
+        var g = dx.vector(at: i)
+        g.replace(with: zero, where: (v .> hi) .| (v .< lo))
+        dx.setVector(g, at: i)
+        i += w
+    }
+    while i < n { if x[i] > limit || x[i] < -limit { dx[i] = 0 }; i += 1 }
+}
+
+/// In place x ← σ(x).
+@inline(__always)
+public func sigmoidInPlace<T: Scalar>(_ n: Int, _ x: UnsafeMutablePointer<T>) {
+    let w = T.Vector.scalarCount
+    var i = 0
+    while i + w <= n { x.setVector(T.sigmoid(x.vector(at: i)), at: i); i += w }
+    if i < n { x.setPartialVector(T.sigmoid(x.partialVector(at: i, count: n - i)), at: i, count: n - i) }
+}
+
+/// In place x ← tanh(x).
+@inline(__always)
+public func tanhInPlace<T: Scalar>(_ n: Int, _ x: UnsafeMutablePointer<T>) {
+    let w = T.Vector.scalarCount
+    var i = 0
+    while i + w <= n { x.setVector(T.tanh(x.vector(at: i)), at: i); i += w }
+    if i < n { x.setPartialVector(T.tanh(x.partialVector(at: i, count: n - i)), at: i, count: n - i) }
+}
+
+/// In place x ← e^x.
+@inline(__always)
+public func expInPlace<T: Scalar>(_ n: Int, _ x: UnsafeMutablePointer<T>) {
+    let w = T.Vector.scalarCount
+    var i = 0
+    while i + w <= n { x.setVector(T.exp(x.vector(at: i)), at: i); i += w }
+    if i < n { x.setPartialVector(T.exp(x.partialVector(at: i, count: n - i)), at: i, count: n - i) }
+}

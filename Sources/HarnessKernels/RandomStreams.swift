@@ -1,0 +1,62 @@
+/// SplitMix64 (Steele, Lea, Flood 2014): a small, fast, seedable generator whose
+/// sequence is fixed by its seed on every platform. Streams for different purposes are
+/// derived by hashing the purpose's name, so that drawing dropout masks never moves the
+/// initial weights, and so on.
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    public private(set) var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    @inline(__always)
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1) with 53 random bits.
+    @inline(__always)
+    public mutating func nextUnit() -> Double {
+        Double(next() >> 11) * 0x1.0p-53
+    }
+
+    /// Uniform in [low, high).
+    @inline(__always)
+    public mutating func nextUniform(_ low: Double, _ high: Double) -> Double {
+        low + (high - low) * nextUnit()
+    }
+
+    /// An independent generator for `purpose`, fixed by this generator's seed state.
+    public func stream(_ purpose: String) -> SeededGenerator {
+        var mixer = SeededGenerator(seed: state ^ fnv1a(purpose))
+        return SeededGenerator(seed: mixer.next())
+    }
+}
+
+/// The run's generators, one per purpose, all derived from the run seed.
+public struct RandomStreams: Sendable {
+    public var initialization: SeededGenerator
+    public var dropout: SeededGenerator
+    public var data: SeededGenerator
+    public var sampling: SeededGenerator
+
+    public init(seed: UInt64) {
+        let root = SeededGenerator(seed: seed)
+        initialization = root.stream("init")
+        dropout = root.stream("dropout")
+        data = root.stream("data")
+        sampling = root.stream("sampling")
+    }
+}
+
+/// 64-bit FNV-1a of the UTF-8 bytes: a stable hash (unlike `hashValue`, which is seeded per process).
+public func fnv1a(_ text: String) -> UInt64 {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in text.utf8 {
+        hash ^= UInt64(byte)
+        hash = hash &* 0x100_0000_01B3
+    }
+    return hash
+}

@@ -1,0 +1,99 @@
+import CBLAS
+import RealModule
+
+/// The floating-point types the model runs in: `Float` for training, `Double` for
+/// gradient checks. Everything numeric in the harness is generic over `Scalar`; the few
+/// operations that must differ per type (BLAS entry points and the vectorised
+/// nonlinearities) are the protocol's requirements.
+///
+/// `Vector` is the SIMD width the fused kernels work in: 16 lanes of `Float` (one
+/// 512-bit or two 256-bit registers), 8 lanes of `Double`.
+public protocol Scalar: BinaryFloatingPoint, Real, SIMDScalar, Sendable {
+    associatedtype Vector: SIMD where Vector.Scalar == Self
+
+    /// `C ← alpha · op(A) · op(B) + beta · C`, row-major, with explicit leading dimensions.
+    static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+
+    /// Lane-wise e^x.
+    static func exp(_ x: Vector) -> Vector
+    /// Lane-wise 1 / (1 + e^-x).
+    static func sigmoid(_ x: Vector) -> Vector
+    /// Lane-wise tanh(x).
+    static func tanh(_ x: Vector) -> Vector
+}
+
+@inline(__always)
+private func transpose(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
+
+extension Float: Scalar {
+    public typealias Vector = SIMD16<Float>
+
+    @inline(__always)
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(CblasRowMajor, transpose(transposeA), transpose(transposeB),
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                    beta, c, Int32(ldc))
+    }
+
+    @inline(__always) public static func exp(_ x: Vector) -> Vector { FastMath.exp(x) }
+    @inline(__always) public static func sigmoid(_ x: Vector) -> Vector { FastMath.sigmoid(x) }
+    @inline(__always) public static func tanh(_ x: Vector) -> Vector { FastMath.tanh(x) }
+}
+
+extension Double: Scalar {
+    public typealias Vector = SIMD8<Double>
+
+    @inline(__always)
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dgemm(CblasRowMajor, transpose(transposeA), transpose(transposeB),
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                    beta, c, Int32(ldc))
+    }
+
+    // Double is the reference precision for gradient checks: libm, lane by lane.
+    public static func exp(_ x: Vector) -> Vector {
+        var y = x
+        for i in y.indices { y[i] = Double.exp(x[i]) }
+        return y
+    }
+
+    public static func sigmoid(_ x: Vector) -> Vector {
+        var y = x
+        for i in y.indices { y[i] = 1 / (1 + Double.exp(-x[i])) }
+        return y
+    }
+
+    public static func tanh(_ x: Vector) -> Vector {
+        var y = x
+        for i in y.indices { y[i] = Double.tanh(x[i]) }
+        return y
+    }
+}
+
+/// OpenBLAS's own thread pool.
+public enum BLAS {
+    /// Threads OpenBLAS uses for one call (it honours `OPENBLAS_NUM_THREADS` at start-up).
+    public static var threads: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(newValue)) }
+    }
+
+    /// The OpenBLAS build string, for run records (e.g. "OpenBLAS 0.3.21 ... Zen").
+    public static var configuration: String {
+        String(cString: openblas_get_config())
+    }
+}

@@ -1,0 +1,27 @@
+/// Unaligned SIMD loads and stores on scalar pointers, and the partial forms for the
+/// tail of a row that is not a whole number of vectors.
+extension UnsafeMutablePointer where Pointee: Scalar {
+    @inline(__always)
+    public func vector(at offset: Int) -> Pointee.Vector {
+        UnsafeRawPointer(self + offset).loadUnaligned(as: Pointee.Vector.self)
+    }
+
+    @inline(__always)
+    public func setVector(_ value: Pointee.Vector, at offset: Int) {
+        UnsafeMutableRawPointer(self + offset).storeBytes(of: value, as: Pointee.Vector.self)
+    }
+
+    /// Lanes `0..<count` from memory, the rest `fill`.
+    @inline(__always)
+    public func partialVector(at offset: Int, count: Int, fill: Pointee = 0) -> Pointee.Vector {
+        var v = Pointee.Vector(repeating: fill)
+        for lane in 0..<count { v[lane] = self[offset + lane] }
+        return v
+    }
+
+    /// Stores lanes `0..<count` of `value`.
+    @inline(__always)
+    public func setPartialVector(_ value: Pointee.Vector, at offset: Int, count: Int) {
+        for lane in 0..<count { self[offset + lane] = value[lane] }
+    }
+}

@@ -1,0 +1,26 @@
+import HarnessKernels
+
+/// Adagrad (Duchi et al. 2011), the optimizer of bilm-tf (lr 0.2, initial accumulator 1):
+/// a ← a + g², w ← w − lr·g / (√a + ε).
+public final class Adagrad: Optimizer {
+    public var learningRate: Double
+    public let initialAccumulator: Double
+    public let epsilon: Double
+    private let state = OptimizerState()
+
+    public init(learningRate: Double, initialAccumulator: Double = 1, epsilon: Double = 1e-10) {
+        self.learningRate = learningRate
+        self.initialAccumulator = initialAccumulator
+        self.epsilon = epsilon
+    }
+
+    public func step<T: Scalar>(_ store: ParameterStore<T>) {
+        state.prepare(count: store.count, buffers: 1, initialValue: initialAccumulator)
+        let a = state.buffers[0], w = store.values, g = store.gradients
+        for i in 0..<store.count {
+            let gi = Double(g[i])
+            a[i] += gi * gi
+            w[i] -= T(learningRate * gi / (a[i].squareRoot() + epsilon))
+        }
+    }
+}

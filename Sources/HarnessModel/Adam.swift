@@ -1,0 +1,30 @@
+import HarnessKernels
+
+/// Adam (Kingma & Ba 2015) with bias correction.
+public final class Adam: Optimizer {
+    public var learningRate: Double
+    public let beta1: Double, beta2: Double, epsilon: Double
+    private let state = OptimizerState()
+    public private(set) var steps = 0
+
+    public init(learningRate: Double, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+    }
+
+    public func step<T: Scalar>(_ store: ParameterStore<T>) {
+        state.prepare(count: store.count, buffers: 2)
+        steps += 1
+        let m = state.buffers[0], v = state.buffers[1], w = store.values, g = store.gradients
+        let correction1 = 1 - Double.pow(beta1, steps), correction2 = 1 - Double.pow(beta2, steps)
+        let stepSize = learningRate / correction1
+        for i in 0..<store.count {
+            let gi = Double(g[i])
+            m[i] = beta1 * m[i] + (1 - beta1) * gi
+            v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
+            w[i] -= T(stepSize * m[i] / ((v[i] / correction2).squareRoot() + epsilon))
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import HarnessKernels
+
+/// Which language models a `BiLM` trains.
+public enum Direction: String, Sendable, CaseIterable {
+    case forward, backward, bidirectional
+
+    /// The per-direction batches the model takes, in order.
+    public var count: Int { self == .bidirectional ? 2 : 1 }
+}
+
+/// The token encoder of a model.
+public enum TokenEncoderConfiguration: Sendable, Equatable {
+    case word(size: Int)
+    case charCNN(CharCNNConfiguration)
+}
+
+/// Everything that fixes a model's shape.
+public struct BiLMConfiguration: Sendable, Equatable {
+    public var vocabularySize: Int
+    public var direction: Direction
+    public var encoder: TokenEncoderConfiguration
+    public var recurrent: RecurrentConfiguration
+    public var output: OutputLoss
+    public var tieWeights: Bool
+    public var dropout: [Dropout]
+    /// Uniform initialisation range of the weight matrices.
+    public var initScale: Double
+
+    public init(vocabularySize: Int, direction: Direction, encoder: TokenEncoderConfiguration,
+                recurrent: RecurrentConfiguration, output: OutputLoss = .full, tieWeights: Bool = false,
+                dropout: [Dropout] = [], initScale: Double = 0.1) {
+        self.vocabularySize = vocabularySize
+        self.direction = direction
+        self.encoder = encoder
+        self.recurrent = recurrent
+        self.output = output
+        self.tieWeights = tieWeights
+        self.dropout = dropout
+        self.initScale = initScale
+    }
+}
+
+/// The loss of one direction over one step or pass.
+public struct DirectionLoss: Sendable, Equatable {
+    /// Σ NLL in nats over the real targets.
+    public var nll: Double
+    public var tokens: Int
+
+    public init(nll: Double = 0, tokens: Int = 0) { self.nll = nll; self.tokens = tokens }
+
+    public static func += (a: inout DirectionLoss, b: DirectionLoss) { a.nll += b.nll; a.tokens += b.tokens }
+}
+
+/// A forward, backward or bidirectional LSTM language model (Peters et al. 2018, ELMo's
+/// biLM): one token encoder and one output layer shared by the directions, one
+/// recurrent stack per direction. The directions are independent until the loss.
+///
+/// A step takes one `SequenceBatch` per direction (forward first). Their token ids are
+/// encoded in one call, the stacks run separately, and their outputs are scored in one
+/// call of the output layer: rows [0, N) forward, [N, 2N) backward.
+///
+/// The training objective is the mean NLL per real target over all directions
+/// (times `lossScale`, e.g. T for Zaremba's time-summed loss).
+public final class BiLM<T: Scalar> {
+    public enum Encoder {
+        case word(WordEmbedding<T>)
+        case charCNN(CharCNNEncoder<T>)
+    }
+
+    public let configuration: BiLMConfiguration
+    public let encoder: Encoder
+    public let tokenDropout: TokenDropout<T>
+    public let stacks: [RecurrentStack<T>]
+    public let output: OutputLayer<T>
+    public let store: ParameterStore<T>
+
+    /// - Parameters:
+    ///   - characters: the vocabulary's character ids; required by the char-CNN encoder.
+    ///   - generator: the run's "init" stream; parameters are drawn from it in order.
+    public init(_ configuration: BiLMConfiguration, characters: CharacterTable? = nil, generator: inout SeededGenerator) {
+        self.configuration = configuration
+        let v = configuration.vocabularySize, scale = configuration.initScale
+        var encoderParameters: [Parameter<T>]
+        let embeddingSize: Int
+        var tiedTable: Parameter<T>?
+        switch configuration.encoder {
+        case .word(let size):
+            let table = WordEmbedding<T>(vocabularySize: v, size: size, initScale: scale)
+            encoder = .word(table)
+            encoderParameters = table.parameters
+            embeddingSize = size
+            if configuration.tieWeights { tiedTable = table.table }
+        case .charCNN(let charConfiguration):
+            guard let characters else { preconditionFailure("the char-CNN encoder needs a character table") }
+            precondition(characters.vocabularySize == v, "character table covers \(characters.vocabularySize) tokens, vocabulary has \(v)")
+            precondition(!configuration.tieWeights, "weight tying needs the word encoder")
+            let cnn = CharCNNEncoder<T>(configuration: charConfiguration, characters: characters, initScale: scale)
+            encoder = .charCNN(cnn)
+            encoderParameters = cnn.parameters
+            embeddingSize = charConfiguration.outputSize
+        }
+        tokenDropout = TokenDropout(dropout: configuration.dropout)
+        let names: [String] = switch configuration.direction {
+        case .forward: ["forward"]
+        case .backward: ["backward"]
+        case .bidirectional: ["forward", "backward"]
+        }
+        stacks = names.map {
+            RecurrentStack<T>($0, inputSize: embeddingSize, configuration: configuration.recurrent,
+                              dropout: configuration.dropout, initScale: scale)
+        }
+        output = OutputLayer(vocabularySize: v, inputSize: configuration.recurrent.outputSize, loss: configuration.output,
+                             tiedTo: tiedTable, initScale: scale)
+        store = ParameterStore(encoderParameters + stacks.flatMap(\.parameters) + output.parameters, generator: &generator)
+    }
+
+    /// Forgets the carried LSTM states (stream mode: at the start of an epoch or an evaluation).
+    public func resetState() { stacks.forEach { $0.resetState() } }
+
+    /// The training step's loss and gradients (accumulated into `store.gradients`; zero
+    /// them first). Uses the sampled softmax when configured.
+    /// - Returns: the objective (mean NLL per target × `lossScale`) and each direction's loss.
+    @discardableResult
+    public func trainingStep(_ batches: [SequenceBatch], carryState: Bool, lossScale: Double = 1,
+                             context: StepContext, sampling: inout SeededGenerator) -> (objective: Double, directions: [DirectionLoss]) {
+        run(batches, carryState: carryState, lossScale: lossScale, gradients: true, context: context, sampling: &sampling)
+    }
+
+    /// Each direction's loss under the full softmax, without gradients or dropout.
+    public func evaluate(_ batches: [SequenceBatch], carryState: Bool, context: StepContext) -> [DirectionLoss] {
+        var unused = SeededGenerator(seed: 0)
+        return run(batches, carryState: carryState, lossScale: 1, gradients: false, context: context, sampling: &unused).directions
+    }
+
+    private func run(_ batches: [SequenceBatch], carryState: Bool, lossScale: Double, gradients: Bool,
+                     context: StepContext, sampling: inout SeededGenerator) -> (objective: Double, directions: [DirectionLoss]) {
+        precondition(batches.count == stacks.count, "\(configuration.direction) model takes \(stacks.count) batches, got \(batches.count)")
+        let steps = batches[0].steps, b = batches[0].batchSize, n = steps * b
+        precondition(batches.allSatisfy { $0.steps == steps && $0.batchSize == b }, "the directions' batches differ in shape")
+        let arena = context.arena
+        let rows = n * batches.count
+        let ids = arena.allocate(rows, of: Int32.self)
+        let targets = arena.allocate(rows, of: Int32.self)
+        let weights = arena.allocate(rows, of: T.self)
+        for (d, batch) in batches.enumerated() {
+            (ids + d * n).update(from: batch.inputs, count: n)
+            (targets + d * n).update(from: batch.targets, count: n)
+            for i in 0..<n { weights[d * n + i] = batch.mask.map { T($0[i]) } ?? 1 }
+        }
+        // Encoder, once for every direction's tokens.
+        var tokens: Matrix<T>
+        switch encoder {
+        case .word(let e): tokens = e.forward(ids: ids, count: rows, context: context)
+        case .charCNN(let e): tokens = e.forward(ids: ids, count: rows, context: context)
+        }
+        tokens = tokenDropout.forward(tokens, ids: ids, vocabularySize: configuration.vocabularySize, context: context)
+        // One stack per direction, outputs side by side.
+        let p = configuration.recurrent.outputSize
+        let hidden = arena.matrix(rows, p, of: T.self)
+        for (d, stack) in stacks.enumerated() {
+            let y = stack.forward(tokens.rows(d * n ..< (d + 1) * n), steps: steps, batchSize: b,
+                                  carryState: carryState, context: context)
+            hidden.row(d * n).update(from: y.base, count: y.count)
+        }
+        // Loss.
+        let rowLosses = arena.allocate(rows, of: T.self)
+        let targetCount = batches.reduce(0) { $0 + $1.targetCount }
+        let scale = T(lossScale / Double(max(targetCount, 1)))
+        let dHidden: Matrix<T>?
+        if gradients, context.training, case .sampled = output.loss {
+            dHidden = output.sampledSoftmax(hidden, targets: targets, weights: weights, gradientScale: scale,
+                                            rowLosses: rowLosses, context: context, generator: &sampling).dh
+        } else {
+            dHidden = output.fullSoftmax(hidden, targets: targets, weights: weights, gradientScale: gradients ? scale : nil,
+                                         rowLosses: rowLosses, context: context).dh
+        }
+        let directions = batches.indices.map { d in
+            DirectionLoss(nll: (0..<n).reduce(0.0) { $0 + Double(weights[d * n + $1]) * Double(rowLosses[d * n + $1]) },
+                          tokens: batches[d].targetCount)
+        }
+        let objective = lossScale * directions.reduce(0) { $0 + $1.nll } / Double(max(targetCount, 1))
+        guard let dHidden else { return (objective, directions) }
+        // Backward.
+        let dTokens = arena.matrix(rows, tokens.columns, of: T.self)
+        for (d, stack) in stacks.enumerated() {
+            let dx = stack.backward(dHidden.rows(d * n ..< (d + 1) * n), context: context)
+            dTokens.row(d * n).update(from: dx.base, count: dx.count)
+        }
+        let dEncoded = tokenDropout.backward(dTokens, context: context)
+        switch encoder {
+        case .word(let e): e.backward(dEncoded, context: context)
+        case .charCNN(let e): e.backward(dEncoded, context: context)
+        }
+        return (objective, directions)
+    }
+}

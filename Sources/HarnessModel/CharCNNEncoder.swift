@@ -1,0 +1,187 @@
+import HarnessKernels
+
+/// The char-CNN's hyperparameters (defaults: ELMo's filters up to width 5, 2 highways).
+public struct CharCNNConfiguration: Sendable, Equatable {
+    public enum Activation: String, Sendable { case tanh, relu }
+    public var characterEmbeddingSize = 16
+    /// (width, number of filters) pairs.
+    public var filters: [Filter] = [.init(1, 32), .init(2, 32), .init(3, 64), .init(4, 128), .init(5, 256)]
+    public var activation = Activation.tanh
+    public var highwayLayers = 2
+    public var outputSize = 256
+
+    public struct Filter: Sendable, Equatable {
+        public var width: Int
+        public var count: Int
+        public init(_ width: Int, _ count: Int) { self.width = width; self.count = count }
+    }
+
+    public init() {}
+    public var filterTotal: Int { filters.reduce(0) { $0 + $1.count } }
+}
+
+/// The `char-cnn` token encoder of Kim et al. 2016 as used by ELMo (Peters et al. 2018,
+/// bilm-tf): character embeddings → one 1-D convolution per width → max over positions →
+/// tanh or relu → highway layers → linear projection.
+///
+/// Shapes: ids (N) → characters (N, K) → embeddings (N·K, C) → per width w with n_w
+/// filters: windows (N·(K−w+1), w·C) · (n_w, w·C)ᵀ → max over the K−w+1 positions →
+/// concatenation (N, F = Σ n_w) → highways (N, F) → projection (N, D).
+/// Padding characters are convolved like any other (as in bilm-tf).
+public final class CharCNNEncoder<T: Scalar> {
+    public typealias Configuration = CharCNNConfiguration
+
+    public let configuration: Configuration
+    public let characters: CharacterTable
+    public let characterEmbedding: Parameter<T>
+    public let convolutionWeights: [Parameter<T>]   // (n_w, w·C) each
+    public let convolutionBiases: [Parameter<T>]    // (1, n_w) each
+    public let highways: [Highway<T>]
+    public let projection: Linear<T>
+
+    // Cache of the last forward pass.
+    private var count = 0
+    private var characterIDs: UnsafeMutablePointer<Int32>!   // (N, K)
+    private var embedded: Matrix<T>!                          // (N·K, C)
+    private var pooled: Matrix<T>!                            // (N, F), after the activation
+    private var argmax: UnsafeMutablePointer<Int32>!          // (N, F) winning position
+
+    /// Words encoded per block of the convolution (bounds the window buffers).
+    private let wordsPerBlock = 128
+
+    public init(configuration: Configuration, characters: CharacterTable, initScale: Double) {
+        self.configuration = configuration
+        self.characters = characters
+        let c = configuration.characterEmbeddingSize
+        characterEmbedding = Parameter("encoder.char_embedding", rows: CharacterIDs.count, columns: c,
+                                       initializer: .uniform(scale: initScale))
+        convolutionWeights = configuration.filters.map {
+            Parameter("encoder.conv\($0.width).weight", rows: $0.count, columns: $0.width * c, initializer: .uniform(scale: initScale))
+        }
+        convolutionBiases = configuration.filters.map {
+            Parameter("encoder.conv\($0.width).bias", rows: 1, columns: $0.count, initializer: .uniform(scale: initScale))
+        }
+        let f = configuration.filterTotal
+        highways = (0..<configuration.highwayLayers).map { Highway("encoder.highway\($0)", size: f, initScale: initScale) }
+        projection = Linear("encoder.projection", inputSize: f, outputSize: configuration.outputSize, initScale: initScale)
+        for filter in configuration.filters {
+            precondition(filter.width <= characters.maxCharacters,
+                         "filter width \(filter.width) exceeds max_characters \(characters.maxCharacters)")
+        }
+    }
+
+    public var outputSize: Int { configuration.outputSize }
+
+    public var parameters: [Parameter<T>] {
+        [characterEmbedding] + convolutionWeights + convolutionBiases
+            + highways.flatMap(\.parameters) + projection.parameters
+    }
+
+    public func forward(ids: UnsafePointer<Int32>, count n: Int, context: StepContext) -> Matrix<T> {
+        let k = characters.maxCharacters, c = configuration.characterEmbeddingSize
+        let f = configuration.filterTotal
+        count = n
+        // Characters and their embeddings.
+        characterIDs = context.arena.allocate(n * k, of: Int32.self)
+        embedded = context.arena.matrix(n * k, c, of: T.self)
+        characters.ids.withUnsafeBufferPointer { table in
+            for r in 0..<n {
+                let id = Int(ids[r])
+                precondition(id >= 0 && id < characters.vocabularySize,
+                             "token id \(id) outside the character table of \(characters.vocabularySize)")
+                (characterIDs + r * k).update(from: table.baseAddress! + id * k, count: k)
+            }
+        }
+        for i in 0..<(n * k) {
+            embedded.row(i).update(from: characterEmbedding.value.row(Int(characterIDs[i])), count: c)
+        }
+        // Convolutions with max-pooling, one block of words at a time.
+        pooled = context.arena.matrix(n, f, of: T.self)
+        argmax = context.arena.allocate(n * f, of: Int32.self)
+        let maxWindow = configuration.filters.map { $0.width }.max() ?? 1
+        let block = min(wordsPerBlock, max(n, 1))
+        let windows = context.arena.allocate(block * k * maxWindow * c, of: T.self)
+        let maxFilters = configuration.filters.map(\.count).max() ?? 1
+        let responses = context.arena.allocate(block * k * maxFilters, of: T.self)
+        var column = 0
+        for (index, filter) in configuration.filters.enumerated() {
+            let w = filter.width, positions = k - w + 1, nf = filter.count
+            var start = 0
+            while start < n {
+                let words = min(block, n - start)
+                // im2col: row (word, p) = embedded rows p..<p+w of that word, flattened.
+                let a = Matrix(base: windows, rows: words * positions, columns: w * c)
+                for word in 0..<words {
+                    let source = embedded.row((start + word) * k)
+                    for p in 0..<positions {
+                        a.row(word * positions + p).update(from: source + p * c, count: w * c)
+                    }
+                }
+                let y = Matrix(base: responses, rows: words * positions, columns: nf)
+                gemm(a, convolutionWeights[index].value, into: y, transposeB: true)
+                for word in 0..<words {
+                    let out = pooled.row(start + word) + column
+                    let best = argmax + (start + word) * f + column
+                    out.update(from: y.row(word * positions), count: nf)
+                    best.update(repeating: 0, count: nf)
+                    for p in 1..<max(positions, 1) {
+                        let candidate = y.row(word * positions + p)
+                        for j in 0..<nf where candidate[j] > out[j] {
+                            out[j] = candidate[j]
+                            best[j] = Int32(p)
+                        }
+                    }
+                    axpy(nf, 1, convolutionBiases[index].value.base, out)
+                }
+                start += words
+            }
+            column += nf
+        }
+        switch configuration.activation {
+        case .tanh: tanhInPlace(n * f, pooled.base)
+        case .relu: for i in 0..<(n * f) { pooled.base[i] = max(pooled.base[i], 0) }
+        }
+        var x = pooled!
+        for highway in highways { x = highway.forward(x, context: context) }
+        return projection.forward(x, context: context)
+    }
+
+    /// Accumulates the gradients of every parameter (the ids have none).
+    public func backward(_ dy: Matrix<T>, context: StepContext) {
+        let n = count, k = characters.maxCharacters, c = configuration.characterEmbeddingSize
+        let f = configuration.filterTotal
+        var dx = projection.backward(dy, context: context)
+        for highway in highways.reversed() { dx = highway.backward(dx, context: context) }
+        // Through the activation.
+        for i in 0..<(n * f) {
+            let a = pooled.base[i]
+            switch configuration.activation {
+            case .tanh: dx.base[i] *= 1 - a * a
+            case .relu: if a <= 0 { dx.base[i] = 0 }
+            }
+        }
+        // Through max-pooling and the convolutions: only the winning window of each
+        // (word, filter) receives gradient, so scatter directly instead of a dense GEMM.
+        let dEmbedded = context.arena.matrix(n * k, c, zeroed: true, of: T.self)
+        var column = 0
+        for (index, filter) in configuration.filters.enumerated() {
+            let width = filter.width * c
+            let weight = convolutionWeights[index]
+            let biasGradient = convolutionBiases[index].gradient.base
+            for word in 0..<n {
+                let g = dx.row(word) + column
+                let best = argmax + word * f + column
+                axpy(filter.count, 1, g, biasGradient)
+                for j in 0..<filter.count where g[j] != 0 {
+                    let window = (Int(best[j]) + word * k) * c
+                    axpy(width, g[j], embedded.base + window, weight.gradient.row(j))
+                    axpy(width, g[j], weight.value.row(j), dEmbedded.base + window)
+                }
+            }
+            column += filter.count
+        }
+        for i in 0..<(n * k) {
+            axpy(c, 1, dEmbedded.row(i), characterEmbedding.gradient.row(Int(characterIDs[i])))
+        }
+    }
+}

@@ -1,0 +1,316 @@
+import HarnessKernels
+
+/// The carried state of one LSTM layer between truncated-BPTT windows (stream mode).
+public final class LSTMState<T: Scalar> {
+    /// (B, P): the layer's last output.
+    public let h: Matrix<T>
+    /// (B, H): the last (clipped) cell state.
+    public let c: Matrix<T>
+
+    public init(batchSize: Int, outputSize: Int, cellSize: Int) {
+        h = Matrix(base: .allocate(capacity: max(batchSize * outputSize, 1)), rows: batchSize, columns: outputSize)
+        c = Matrix(base: .allocate(capacity: max(batchSize * cellSize, 1)), rows: batchSize, columns: cellSize)
+        reset()
+    }
+
+    deinit {
+        h.base.deallocate()
+        c.base.deallocate()
+    }
+
+    public func reset() {
+        h.base.update(repeating: 0, count: h.count)
+        c.base.update(repeating: 0, count: c.count)
+    }
+}
+
+/// One LSTM layer's hyperparameters.
+public struct LSTMConfiguration: Sendable, Equatable {
+    public var inputSize: Int
+    public var hiddenSize: Int
+    /// nil: no projection, the output is the H-dimensional hidden state.
+    public var projectionSize: Int?
+    public var cellClip: Double?
+    public var projectionClip: Double?
+    /// DropConnect rate on W_h during training (`weight-drop`).
+    public var weightDrop: Double = 0
+
+    public init(inputSize: Int, hiddenSize: Int, projectionSize: Int? = nil,
+                cellClip: Double? = nil, projectionClip: Double? = nil, weightDrop: Double = 0) {
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        self.projectionSize = projectionSize
+        self.cellClip = cellClip
+        self.projectionClip = projectionClip
+        self.weightDrop = weightDrop
+    }
+
+    public var outputSize: Int { projectionSize ?? hiddenSize }
+}
+
+/// One LSTM layer (Hochreiter & Schmidhuber 1997), optionally with a projection of the
+/// output and clipping of the cell state and of the projection (LSTMP: Sak et al. 2014;
+/// the `LSTMCell(num_proj, cell_clip, proj_clip)` of bilm-tf):
+///
+///     [i f g o] = x_t·W_xᵀ + h_{t−1}·W_hᵀ + b          gate order i, f, g, o
+///     c_t = clamp(σ(f) ⊙ c_{t−1} + σ(i) ⊙ tanh(g), ±cell_clip)
+///     h_t = clamp((σ(o) ⊙ tanh(c_t))·W_pᵀ, ±proj_clip)   (no projection: h_t = σ(o) ⊙ tanh(c_t))
+///
+/// Clipping acts on the state values, and its gradient is zero where it clamped.
+/// The input projection of all timesteps is one GEMM, and so is each weight gradient;
+/// only h_{t−1}·W_hᵀ (and the projection) run per step.
+///
+/// Shapes: x (T·B, D) time-major → h (T·B, P); W_x (4H, D), W_h (4H, P), b (1, 4H),
+/// W_p (P, H); P = H without projection.
+public final class LSTMLayer<T: Scalar> {
+    public typealias Configuration = LSTMConfiguration
+
+    public let configuration: Configuration
+    public let inputWeight: Parameter<T>        // W_x (4H, D)
+    public let recurrentWeight: Parameter<T>    // W_h (4H, P)
+    public let bias: Parameter<T>               // b (1, 4H)
+    public let projectionWeight: Parameter<T>?  // W_p (P, H)
+
+    private let cellClip: T?
+    private let projectionClip: T?
+
+    // Cache of the last forward pass.
+    private var steps = 0, batchSize = 0
+    private var input: Matrix<T>!            // (T·B, D)
+    private var gates: Matrix<T>!            // (T·B, 4H) after σ / tanh
+    private var cellRaw: Matrix<T>!          // (T·B, H) before the cell clip
+    private var cellTanh: Matrix<T>!         // (T·B, H) tanh(c_t)
+    private var hidden: Matrix<T>!           // (T·B, H) σ(o) ⊙ tanh(c): pre-projection (projection only)
+    private var projectionRaw: Matrix<T>!    // (T·B, P) before the projection clip
+    private var outputs: Matrix<T>!          // ((T+1)·B, P): block 0 = h_{−1}, block t+1 = h_t
+    private var initialCell: Matrix<T>!      // (B, H)
+    private var effectiveRecurrent: Matrix<T>!  // W_h, or W_h ⊙ mask under weight-drop
+    private var recurrentMask: UnsafeMutablePointer<T>?
+
+    public init(_ name: String, configuration: Configuration, initScale: Double) {
+        let h = configuration.hiddenSize, p = configuration.outputSize
+        self.configuration = configuration
+        inputWeight = Parameter("\(name).input_weight", rows: 4 * h, columns: configuration.inputSize,
+                                initializer: .uniform(scale: initScale))
+        recurrentWeight = Parameter("\(name).recurrent_weight", rows: 4 * h, columns: p,
+                                    initializer: .uniform(scale: initScale))
+        // Zero biases except the forget gate's 1 (TensorFlow's forget_bias, bilm-tf).
+        bias = Parameter("\(name).bias", rows: 1, columns: 4 * h,
+                         initializer: .piecewise([.init(h, 0), .init(h, 1), .init(2 * h, 0)]))
+        projectionWeight = configuration.projectionSize.map {
+            Parameter("\(name).projection_weight", rows: $0, columns: h, initializer: .uniform(scale: initScale))
+        }
+        cellClip = configuration.cellClip.map { T($0) }
+        projectionClip = configuration.projectionClip.map { T($0) }
+        precondition(configuration.projectionClip == nil || configuration.projectionSize != nil,
+                     "a projection clip needs a projection")
+    }
+
+    public var outputSize: Int { configuration.outputSize }
+    public var parameters: [Parameter<T>] { [inputWeight, recurrentWeight, bias] + (projectionWeight.map { [$0] } ?? []) }
+
+    /// x (T·B, D) → h (T·B, P). Starts from `state` (zeros when nil) and, when given,
+    /// leaves the final h and c in it.
+    public func forward(_ x: Matrix<T>, steps: Int, batchSize: Int, state: LSTMState<T>?,
+                        context: StepContext) -> Matrix<T> {
+        let h = configuration.hiddenSize, p = outputSize, b = batchSize
+        precondition(x.rows == steps * batchSize && x.columns == configuration.inputSize,
+                     "LSTM input (\(x.rows), \(x.columns)) is not (\(steps)·\(batchSize), \(configuration.inputSize))")
+        let arena = context.arena
+        self.steps = steps
+        self.batchSize = batchSize
+        input = x
+        gates = arena.matrix(steps * b, 4 * h, of: T.self)
+        cellRaw = arena.matrix(steps * b, h, of: T.self)
+        cellTanh = arena.matrix(steps * b, h, of: T.self)
+        outputs = arena.matrix((steps + 1) * b, p, of: T.self)
+        initialCell = arena.matrix(b, h, of: T.self)
+        if let state {
+            outputs.base.update(from: state.h.base, count: b * p)
+            initialCell.base.update(from: state.c.base, count: b * h)
+        } else {
+            outputs.base.update(repeating: 0, count: b * p)
+            initialCell.base.update(repeating: 0, count: b * h)
+        }
+        if let projectionWeight {
+            hidden = arena.matrix(steps * b, h, of: T.self)
+            if projectionClip != nil { projectionRaw = arena.matrix(steps * b, p, of: T.self) }
+        }
+        prepareRecurrentWeight(context: context)
+
+        // Input contribution of every timestep at once.
+        gemm(x, inputWeight.value, into: gates, transposeB: true)
+        addRowVector(bias.value.base, to: gates)
+        for t in 0..<steps {
+            let g = gates.rows(t * b ..< (t + 1) * b)
+            gemm(outputs.rows(t * b ..< (t + 1) * b), effectiveRecurrent, into: g, transposeB: true, accumulate: true)
+            let cellOut = projectionWeight == nil ? outputs.rows((t + 1) * b ..< (t + 2) * b) : hidden.rows(t * b ..< (t + 1) * b)
+            for r in 0..<b {
+                let previous = t == 0 ? initialCell.row(r) : cellRaw.row((t - 1) * b + r)
+                cellForward(gates: g.row(r), previousCell: previous, clipPrevious: t > 0,
+                            cell: cellRaw.row(t * b + r), cellTanh: cellTanh.row(t * b + r), hidden: cellOut.row(r))
+            }
+            if let projectionWeight {
+                let out = outputs.rows((t + 1) * b ..< (t + 2) * b)
+                gemm(cellOut, projectionWeight.value, into: out, transposeB: true)
+                if let projectionClip {
+                    projectionRaw.rows(t * b ..< (t + 1) * b).base.update(from: out.base, count: out.count)
+                    clamp(out.count, out.base, limit: projectionClip)
+                }
+            }
+        }
+        if let state, steps > 0 {
+            state.h.base.update(from: outputs.row(steps * b), count: b * p)
+            state.c.base.update(from: cellRaw.row((steps - 1) * b), count: b * h)
+            if let cellClip { clamp(b * h, state.c.base, limit: cellClip) }
+        }
+        return outputs.rows(b ..< (steps + 1) * b)
+    }
+
+    /// dh (T·B, P) → dx (T·B, D), accumulating every weight gradient. The gradient
+    /// with respect to the initial state is dropped (truncated BPTT).
+    public func backward(_ dy: Matrix<T>, context: StepContext) -> Matrix<T> {
+        let h = configuration.hiddenSize, p = outputSize, b = batchSize
+        let arena = context.arena
+        let dOutputs = arena.matrix(steps * b, p, of: T.self)
+        dOutputs.base.update(from: dy.base, count: dy.count)
+        let dGates = arena.matrix(steps * b, 4 * h, of: T.self)
+        let dCellNext = arena.matrix(b, h, zeroed: true, of: T.self)
+        let dHidden = projectionWeight == nil ? nil : arena.matrix(b, h, of: T.self)
+        for t in stride(from: steps - 1, through: 0, by: -1) {
+            let dh = dOutputs.rows(t * b ..< (t + 1) * b)
+            var dCellOut = dh
+            if let projectionWeight, let dHidden {
+                if let projectionClip {
+                    maskClamped(dh.count, gradient: dh.base, unclamped: projectionRaw.row(t * b), limit: projectionClip)
+                }
+                gemm(dh, projectionWeight.value, into: dHidden)
+                dCellOut = dHidden
+            }
+            for r in 0..<b {
+                let previous = t == 0 ? initialCell.row(r) : cellRaw.row((t - 1) * b + r)
+                cellBackward(gates: gates.row(t * b + r), cell: cellRaw.row(t * b + r),
+                             cellTanh: cellTanh.row(t * b + r), previousCell: previous, clipPrevious: t > 0,
+                             dHidden: dCellOut.row(r), dCell: dCellNext.row(r), dGates: dGates.row(t * b + r))
+            }
+            if t > 0 {
+                gemm(dGates.rows(t * b ..< (t + 1) * b), effectiveRecurrent,
+                     into: dOutputs.rows((t - 1) * b ..< t * b), accumulate: true)
+            }
+        }
+        if let projectionWeight {
+            gemm(dOutputs, hidden, into: projectionWeight.gradient, transposeA: true, accumulate: true)
+        }
+        let previousOutputs = outputs.rows(0 ..< steps * b)
+        if let recurrentMask {
+            let dW = arena.matrix(4 * h, p, of: T.self)
+            gemm(dGates, previousOutputs, into: dW, transposeA: true)
+            multiply(dW.count, dW.base, recurrentMask, into: dW.base)
+            axpy(dW.count, 1, dW.base, recurrentWeight.gradient.base)
+        } else {
+            gemm(dGates, previousOutputs, into: recurrentWeight.gradient, transposeA: true, accumulate: true)
+        }
+        gemm(dGates, input, into: inputWeight.gradient, transposeA: true, accumulate: true)
+        accumulateColumnSums(of: dGates, into: bias.gradient.base)
+        let dx = arena.matrix(steps * b, configuration.inputSize, of: T.self)
+        gemm(dGates, inputWeight.value, into: dx)
+        return dx
+    }
+
+    private func prepareRecurrentWeight(context: StepContext) {
+        let rate = configuration.weightDrop
+        guard context.training, rate > 0 else {
+            effectiveRecurrent = recurrentWeight.value
+            recurrentMask = nil
+            return
+        }
+        let w = recurrentWeight.value!
+        let mask = context.arena.allocate(w.count, of: T.self)
+        fillDropoutMask(mask, count: w.count, rate: rate, generator: &context.dropoutGenerator)
+        let dropped = context.arena.matrix(w.rows, w.columns, of: T.self)
+        multiply(w.count, w.base, mask, into: dropped.base)
+        effectiveRecurrent = dropped
+        recurrentMask = mask
+    }
+
+    // MARK: Fused pointwise cell kernels (one row of the batch).
+
+    @inline(__always)
+    private func load(_ p: UnsafeMutablePointer<T>, _ j: Int, _ lanes: Int) -> T.Vector {
+        lanes == T.Vector.scalarCount ? p.vector(at: j) : p.partialVector(at: j, count: lanes)
+    }
+
+    @inline(__always)
+    private func store(_ v: T.Vector, _ p: UnsafeMutablePointer<T>, _ j: Int, _ lanes: Int) {
+        if lanes == T.Vector.scalarCount { p.setVector(v, at: j) } else { p.setPartialVector(v, at: j, count: lanes) }
+    }
+
+    @inline(__always)
+    private func clipped(_ v: T.Vector) -> T.Vector {
+        guard let cellClip else { return v }
+        var v = v
+        let hi = T.Vector(repeating: cellClip), lo = T.Vector(repeating: -cellClip)
+        v.replace(with: hi, where: v .> hi)
+        v.replace(with: lo, where: v .< lo)
+        return v
+    }
+
+    /// gates (4H) pre-activations → activations in place; writes c (unclipped), tanh(c), σ(o)·tanh(c).
+    @inline(__always)
+    private func cellForward(gates: UnsafeMutablePointer<T>, previousCell: UnsafeMutablePointer<T>, clipPrevious: Bool,
+                             cell: UnsafeMutablePointer<T>, cellTanh: UnsafeMutablePointer<T>,
+                             hidden: UnsafeMutablePointer<T>) {
+        let h = configuration.hiddenSize, w = T.Vector.scalarCount
+        var j = 0
+        while j < h {
+            let lanes = min(w, h - j)
+            let i = T.sigmoid(load(gates, j, lanes))
+            let f = T.sigmoid(load(gates, h + j, lanes))
+            let g = T.tanh(load(gates, 2 * h + j, lanes))
+            let o = T.sigmoid(load(gates, 3 * h + j, lanes))
+            store(i, gates, j, lanes)
+            store(f, gates, h + j, lanes)
+            store(g, gates, 2 * h + j, lanes)
+            store(o, gates, 3 * h + j, lanes)
+            var previous = load(previousCell, j, lanes)
+            if clipPrevious { previous = clipped(previous) }
+            let raw = f * previous + i * g
+            store(raw, cell, j, lanes)
+            let tc = T.tanh(clipped(raw))
+            store(tc, cellTanh, j, lanes)
+            store(o * tc, hidden, j, lanes)
+            j += w
+        }
+    }
+
+    /// dHidden = ∂L/∂(σ(o)·tanh(c)); dCell carries ∂L/∂c from t+1 in and ∂L/∂c_{t−1} out.
+    @inline(__always)
+    private func cellBackward(gates: UnsafeMutablePointer<T>, cell: UnsafeMutablePointer<T>,
+                              cellTanh: UnsafeMutablePointer<T>, previousCell: UnsafeMutablePointer<T>,
+                              clipPrevious: Bool, dHidden: UnsafeMutablePointer<T>,
+                              dCell: UnsafeMutablePointer<T>, dGates: UnsafeMutablePointer<T>) {
+        let h = configuration.hiddenSize, w = T.Vector.scalarCount
+        let one = T.Vector(repeating: 1), zero = T.Vector(repeating: 0)
+        var j = 0
+        while j < h {
+            let lanes = min(w, h - j)
+            let i = load(gates, j, lanes), f = load(gates, h + j, lanes)
+            let g = load(gates, 2 * h + j, lanes), o = load(gates, 3 * h + j, lanes)
+            let tc = load(cellTanh, j, lanes)
+            let dh = load(dHidden, j, lanes)
+            var dc = load(dCell, j, lanes) + dh * o * (one - tc * tc)
+            if let cellClip {
+                let raw = load(cell, j, lanes)
+                dc.replace(with: zero, where: (raw .> T.Vector(repeating: cellClip)) .| (raw .< T.Vector(repeating: -cellClip)))
+            }
+            var previous = load(previousCell, j, lanes)
+            if clipPrevious { previous = clipped(previous) }
+            store(dc * g * i * (one - i), dGates, j, lanes)
+            store(dc * previous * f * (one - f), dGates, h + j, lanes)
+            store(dc * i * (one - g * g), dGates, 2 * h + j, lanes)
+            store(dh * tc * o * (one - o), dGates, 3 * h + j, lanes)
+            store(dc * f, dCell, j, lanes)
+            j += w
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import HarnessKernels
+
+/// How a parameter's initial values are drawn (from the run's "init" random stream).
+public enum Initializer: Sendable, Equatable {
+    /// U(-scale, scale), as Zaremba et al. and the PyTorch peer (`--init-scale`).
+    case uniform(scale: Double)
+    /// Consecutive runs of constants, e.g. an LSTM bias [0 (H), 1 (H), 0 (2H)]: zero
+    /// gates except a forget-gate bias of 1.
+    case piecewise([Run])
+
+    public struct Run: Sendable, Equatable {
+        public var count: Int
+        public var value: Double
+        public init(_ count: Int, _ value: Double) { self.count = count; self.value = value }
+    }
+
+    public static var zeros: Initializer { .piecewise([]) }
+}
+
+/// One named trainable tensor, (rows, columns), whose value and gradient live in a
+/// `ParameterStore`'s flat buffers. Components create their parameters, the store binds
+/// them; a parameter shared by two components (weight tying) is one object.
+public final class Parameter<T: Scalar> {
+    public let name: String
+    public let rows: Int
+    public let columns: Int
+    public let initializer: Initializer
+    public fileprivate(set) var value: Matrix<T>!
+    public fileprivate(set) var gradient: Matrix<T>!
+
+    public init(_ name: String, rows: Int, columns: Int, initializer: Initializer) {
+        precondition(rows > 0 && columns > 0, "parameter \(name) has empty shape (\(rows), \(columns))")
+        self.name = name
+        self.rows = rows
+        self.columns = columns
+        self.initializer = initializer
+    }
+
+    public var count: Int { rows * columns }
+}
+
+/// All of a model's parameters in one flat value buffer and one flat gradient buffer
+/// (llm.c's `malloc_and_point_parameters`): optimizers, clipping and checkpoints work on
+/// the whole buffer at once.
+public final class ParameterStore<T: Scalar> {
+    public let parameters: [Parameter<T>]
+    public let count: Int
+    /// All values, in the order of `parameters`.
+    public let values: UnsafeMutableBufferPointer<T>
+    /// All gradients, laid out like `values`.
+    public let gradients: UnsafeMutableBufferPointer<T>
+
+    /// Binds `parameters` (duplicates by identity are bound once) and initialises them
+    /// in order from `generator`.
+    public init(_ parameters: [Parameter<T>], generator: inout SeededGenerator) {
+        var seen = Set<ObjectIdentifier>()
+        var names = Set<String>()
+        var unique: [Parameter<T>] = []
+        for p in parameters where seen.insert(ObjectIdentifier(p)).inserted {
+            precondition(names.insert(p.name).inserted, "two parameters named \(p.name)")
+            unique.append(p)
+        }
+        self.parameters = unique
+        count = unique.reduce(0) { $0 + $1.count }
+        values = .allocate(capacity: max(count, 1))
+        gradients = .allocate(capacity: max(count, 1))
+        values.initialize(repeating: 0)
+        gradients.initialize(repeating: 0)
+        var offset = 0
+        for p in unique {
+            p.value = Matrix(base: values.baseAddress! + offset, rows: p.rows, columns: p.columns)
+            p.gradient = Matrix(base: gradients.baseAddress! + offset, rows: p.rows, columns: p.columns)
+            offset += p.count
+            Self.initialize(p, generator: &generator)
+        }
+    }
+
+    deinit {
+        values.deallocate()
+        gradients.deallocate()
+    }
+
+    private static func initialize(_ p: Parameter<T>, generator: inout SeededGenerator) {
+        let v = p.value.base
+        switch p.initializer {
+        case .uniform(let scale):
+            for i in 0..<p.count { v[i] = T(generator.nextUniform(-scale, scale)) }
+        case .piecewise(let runs):
+            v.update(repeating: 0, count: p.count)
+            var i = 0
+            for run in runs {
+                precondition(i + run.count <= p.count, "initializer of \(p.name) longer than the parameter")
+                v.advanced(by: i).update(repeating: T(run.value), count: run.count)
+                i += run.count
+            }
+        }
+    }
+
+    public func zeroGradients() {
+        gradients.update(repeating: 0)
+    }
+
+    public func parameter(named name: String) -> Parameter<T>? {
+        parameters.first { $0.name == name }
+    }
+
+    /// √Σ g² over every parameter.
+    public func gradientNorm() -> Double {
+        sumOfSquares(count, gradients.baseAddress!).squareRoot()
+    }
+
+    /// Copies all values from another store with the same layout (e.g. Double → Float).
+    public func copyValues<U: Scalar>(from other: ParameterStore<U>) {
+        precondition(other.count == count, "stores differ in size: \(other.count) vs \(count)")
+        for i in 0..<count { values[i] = T(other.values[i]) }
+    }
+}

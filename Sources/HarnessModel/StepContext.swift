@@ -1,0 +1,16 @@
+import HarnessKernels
+
+/// What one forward/backward pass needs besides its inputs: scratch memory, whether
+/// this is training (dropout on, sampled softmax allowed) and the dropout generator.
+public final class StepContext {
+    /// Activations and gradients of the current step; reset at the start of each step.
+    public let arena: Arena
+    public var training: Bool
+    public var dropoutGenerator: SeededGenerator
+
+    public init(training: Bool, dropoutGenerator: SeededGenerator = SeededGenerator(seed: 0), arena: Arena = Arena()) {
+        self.training = training
+        self.dropoutGenerator = dropoutGenerator
+        self.arena = arena
+    }
+}
