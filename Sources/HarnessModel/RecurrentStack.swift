@@ -71,8 +71,14 @@ public final class RecurrentStack<T: Scalar> {
         var x = x
         for (k, layer) in layers.enumerated() {
             if !dropouts.isEmpty { x = dropouts[k].forward(x, batchSize: batchSize, context: context) }
-            let y = layer.forward(x, steps: steps, batchSize: batchSize, state: carryState ? states[k] : nil, context: context)
-            if residual[k] { axpy(y.count, 1, x.base, y.base) }
+            var y = layer.forward(x, steps: steps, batchSize: batchSize, state: carryState ? states[k] : nil, context: context)
+            if residual[k] {
+                // Into a new matrix: the layer's own output is its h_{t−1} for backward.
+                let sum = context.arena.matrix(y.rows, y.columns, of: T.self)
+                sum.base.update(from: y.base, count: y.count)
+                axpy(y.count, 1, x.base, sum.base)
+                y = sum
+            }
             x = y
         }
         if !dropouts.isEmpty { x = dropouts[layers.count].forward(x, batchSize: batchSize, context: context) }

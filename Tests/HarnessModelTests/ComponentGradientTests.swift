@@ -1,0 +1,198 @@
+import HarnessKernels
+@testable import HarnessModel
+import Testing
+
+/// Every component's backward pass against central differences in Double: every
+/// parameter and the input, dropout under a fixed mask (the dropout generator is reset
+/// to the same state before each evaluation).
+struct ComponentGradientTests {
+    /// Checks a layer x (N, D) → y through the loss Σ y ⊙ R.
+    private func checkLayer(_ parameters: [Parameter<Double>], input: Matrix<Double>, checkInput: Bool = true,
+                            forward: @escaping (Matrix<Double>, StepContext) -> Matrix<Double>,
+                            backward: @escaping (Matrix<Double>, StepContext) -> Matrix<Double>?) -> GradientCheck {
+        var init_ = SeededGenerator(seed: 11)
+        let store = ParameterStore(parameters, generator: &init_)
+        let fixtures = Arena()
+        let context = StepContext(training: true)
+        var upstream: Matrix<Double>?
+        func run() -> Matrix<Double> {
+            context.arena.reset()
+            context.dropoutGenerator = SeededGenerator(seed: 99)
+            let y = forward(input, context)
+            if upstream == nil { upstream = randomMatrix(y.rows, y.columns, seed: 5, in: fixtures) }
+            return y
+        }
+        let loss = { projected(run(), upstream!) }
+        var check = GradientCheck()
+        var dInput: [Double] = []
+        check.checkParameters(store, backward: {
+            store.zeroGradients()
+            _ = run()
+            dInput = backward(copy(upstream!, in: context.arena), context)?.array ?? []
+        }, loss: loss)
+        if checkInput {
+            check.check("input", values: input.base, analytic: dInput, loss: loss)
+        }
+        return check
+    }
+
+    @Test func linear() {
+        let arena = Arena()
+        let layer = Linear<Double>("linear", inputSize: 4, outputSize: 3, initScale: 0.5)
+        let check = checkLayer(layer.parameters, input: randomMatrix(5, 4, seed: 1, in: arena),
+                               forward: { layer.forward($0, context: $1) }, backward: { layer.backward($0, context: $1) })
+        #expect(check.failures.isEmpty && check.checked > 20, "\(check.summary)")
+    }
+
+    @Test func highway() {
+        let arena = Arena()
+        let layer = Highway<Double>("highway", size: 4, initScale: 0.8)
+        let check = checkLayer(layer.parameters, input: randomMatrix(5, 4, seed: 2, in: arena),
+                               forward: { layer.forward($0, context: $1) }, backward: { layer.backward($0, context: $1) })
+        #expect(check.failures.isEmpty && check.checked > 40, "\(check.summary)")
+    }
+
+    @Test func wordEmbedding() {
+        let layer = WordEmbedding<Double>(vocabularySize: 6, size: 3, initScale: 0.5)
+        let ids: [Int32] = [1, 4, 1, 0, 5]
+        let arena = Arena()
+        let check = checkLayer(layer.parameters, input: arena.matrix(1, 1), checkInput: false,
+                               forward: { _, c in layer.forward(ids: ids, count: ids.count, context: c) },
+                               backward: { layer.backward($0, context: $1); return nil })
+        #expect(check.failures.isEmpty && check.checked >= 12, "\(check.summary)")
+    }
+
+    @Test(arguments: [CharCNNConfiguration.Activation.tanh, .relu])
+    func charCNN(activation: CharCNNConfiguration.Activation) {
+        var configuration = CharCNNConfiguration()
+        configuration.characterEmbeddingSize = 3
+        configuration.filters = [.init(1, 2), .init(2, 3), .init(3, 2)]
+        configuration.activation = activation
+        configuration.highwayLayers = 2
+        configuration.outputSize = 4
+        let table = CharacterTable(tokens: [.sentenceEnd, .sentenceStart, .word("ab"), .word("cab"), .word("bébé")],
+                                   maxCharacters: 6)
+        let encoder = CharCNNEncoder<Double>(configuration: configuration, characters: table, initScale: 0.6)
+        let ids: [Int32] = [2, 4, 3, 0, 1, 4]
+        let check = checkLayer(encoder.parameters, input: Arena().matrix(1, 1), checkInput: false,
+                               forward: { _, c in encoder.forward(ids: ids, count: ids.count, context: c) },
+                               backward: { encoder.backward($0, context: $1); return nil })
+        #expect(check.failures.isEmpty && check.checked > 150, "\(check.summary)")
+    }
+
+    @Test(arguments: [
+        LSTMConfiguration(inputSize: 3, hiddenSize: 5),
+        LSTMConfiguration(inputSize: 3, hiddenSize: 5, projectionSize: 2),
+        LSTMConfiguration(inputSize: 3, hiddenSize: 5, projectionSize: 2, cellClip: 0.1, projectionClip: 0.05),
+        LSTMConfiguration(inputSize: 3, hiddenSize: 17, cellClip: 0.3),  // a SIMD tail in the cell kernels
+        LSTMConfiguration(inputSize: 3, hiddenSize: 5, projectionSize: 4, weightDrop: 0.4),
+    ])
+    func lstm(configuration: LSTMConfiguration) {
+        let arena = Arena()
+        let layer = LSTMLayer<Double>("lstm", configuration: configuration, initScale: 0.7)
+        let steps = 4, batch = 2
+        let check = checkLayer(layer.parameters, input: randomMatrix(steps * batch, 3, scale: 2, seed: 3, in: arena),
+                               forward: { layer.forward($0, steps: steps, batchSize: batch, state: nil, context: $1) },
+                               backward: { layer.backward($0, context: $1) })
+        #expect(check.failures.isEmpty && check.checked > 60, "\(check.summary)")
+    }
+
+    @Test func lstmClipsAreActiveInTheCheckedCase() {
+        // The clip case above must actually clip, or its check would prove nothing.
+        let arena = Arena()
+        let configuration = LSTMConfiguration(inputSize: 3, hiddenSize: 5, projectionSize: 2, cellClip: 0.1, projectionClip: 0.05)
+        let layer = LSTMLayer<Double>("lstm", configuration: configuration, initScale: 0.7)
+        var g = SeededGenerator(seed: 11)
+        _ = ParameterStore(layer.parameters, generator: &g)
+        let state = LSTMState<Double>(batchSize: 2, outputSize: 2, cellSize: 5)
+        let y = layer.forward(randomMatrix(8, 3, scale: 2, seed: 3, in: arena), steps: 4, batchSize: 2, state: state,
+                              context: StepContext(training: true))
+        #expect(y.array.contains { abs($0) == 0.05 }, "projection clip never engaged")
+        #expect(state.c.array.contains { abs($0) == 0.1 }, "cell clip never engaged")
+    }
+
+    @Test(arguments: [Dropout.Kind.standard, .variational])
+    func recurrentStackWithResidualAndDropout(kind: Dropout.Kind) {
+        let arena = Arena()
+        let configuration = RecurrentConfiguration(layers: 3, hiddenSize: 4, projectionSize: 3, cellClip: 1,
+                                                   projectionClip: 1, residual: true)
+        let stack = RecurrentStack<Double>("stack", inputSize: 3, configuration: configuration,
+                                           dropout: [Dropout(kind, rate: 0.3), Dropout(.weightDrop, rate: 0.2)], initScale: 0.6)
+        #expect(stack.residual == [false, true, true])
+        let check = checkLayer(stack.parameters, input: randomMatrix(6, 3, seed: 4, in: arena),
+                               forward: { stack.forward($0, steps: 3, batchSize: 2, carryState: false, context: $1) },
+                               backward: { stack.backward($0, context: $1) })
+        #expect(check.failures.isEmpty && check.checked > 150, "\(check.summary)")
+    }
+
+    @Test(arguments: [Dropout.Kind.standard, .variational, .word])
+    func activationDropout(kind: Dropout.Kind) {
+        let arena = Arena()
+        let dropout = ActivationDropout<Double>(kind: kind, rate: 0.5)
+        let check = checkLayer([], input: randomMatrix(6, 4, seed: 6, in: arena),
+                               forward: { dropout.forward($0, batchSize: 2, context: $1) },
+                               backward: { dropout.backward($0, context: $1) })
+        #expect(check.failures.isEmpty && check.checked >= 24, "\(check.summary)")
+    }
+
+    @Test func tokenDropout() {
+        let arena = Arena()
+        let dropout = TokenDropout<Double>(dropout: [Dropout(.word, rate: 0.3), Dropout(.embedding, rate: 0.4)])
+        let ids: [Int32] = [0, 1, 2, 1, 3, 1]
+        let check = checkLayer([], input: randomMatrix(6, 3, seed: 7, in: arena),
+                               forward: { dropout.forward($0, ids: ids, vocabularySize: 4, context: $1) },
+                               backward: { dropout.backward($0, context: $1) })
+        #expect(check.failures.isEmpty && check.checked >= 18, "\(check.summary)")
+    }
+
+    /// The output layer's objective: mean NLL over the real targets.
+    private func checkOutput(_ layer: OutputLayer<Double>, sampled: Bool) -> GradientCheck {
+        let arena = Arena()
+        let h: Matrix<Double> = randomMatrix(6, 4, scale: 1.5, seed: 8, in: arena)
+        let targets: [Int32] = [0, 3, 8, 3, 5, 1]
+        let weights: [Double] = [1, 1, 1, 0, 1, 1]
+        var g = SeededGenerator(seed: 11)
+        let store = ParameterStore(layer.parameters, generator: &g)
+        let context = StepContext(training: true)
+        func run(gradient: Bool) -> (Double, Matrix<Double>?) {
+            context.arena.reset()
+            if sampled {
+                var sampling = SeededGenerator(seed: 21)
+                let r = layer.sampledSoftmax(h, targets: targets, weights: weights, gradientScale: 0.2, rowLosses: nil,
+                                             context: context, generator: &sampling)
+                return (r.nll * 0.2, r.dh)
+            }
+            let r = layer.fullSoftmax(h, targets: targets, weights: weights, gradientScale: gradient ? 0.2 : nil,
+                                      rowLosses: nil, context: context)
+            return (r.nll * 0.2, r.dh)
+        }
+        var check = GradientCheck()
+        var dh: [Double] = []
+        check.checkParameters(store, backward: { store.zeroGradients(); dh = run(gradient: true).1!.array },
+                              loss: { run(gradient: false).0 })
+        check.check("hidden", values: h.base, analytic: dh, loss: { run(gradient: false).0 })
+        return check
+    }
+
+    @Test func fullSoftmax() {
+        let check = checkOutput(OutputLayer(vocabularySize: 9, inputSize: 4, loss: .full, tiedTo: nil, initScale: 0.8), sampled: false)
+        #expect(check.failures.isEmpty && check.checked > 60, "\(check.summary)")
+    }
+
+    @Test func sampledSoftmax() {
+        let layer = OutputLayer<Double>(vocabularySize: 9, inputSize: 4, loss: .sampled(samples: 4), tiedTo: nil, initScale: 0.8)
+        let check = checkOutput(layer, sampled: true)
+        #expect(check.failures.isEmpty && check.checked > 30, "\(check.summary)")
+    }
+
+    @Test func checkerCatchesAWrongGradient() {
+        // A deliberately wrong analytic gradient (off by 0.1 %) must fail the check.
+        var x = [0.3, -1.2, 2.0]
+        var check = GradientCheck()
+        x.withUnsafeMutableBufferPointer { p in
+            let loss = { (0..<3).reduce(0.0) { $0 + p[$1] * p[$1] * p[$1] } }
+            check.check("cube", values: p.baseAddress!, analytic: p.map { 3 * $0 * $0 * 1.001 }, loss: loss)
+        }
+        #expect(check.failures.count == 3)
+    }
+}
