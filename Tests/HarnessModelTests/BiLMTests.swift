@@ -1,0 +1,161 @@
+import HarnessKernels
+@testable import HarnessModel
+import Testing
+
+/// The assembled model: gradients end to end, every parameter reached, determinism,
+/// Float against Double, and learning.
+struct BiLMTests {
+    static let words = ["<eos>", "<bos>", "the", "cat", "sat", "on", "mat", "a", "dog", "ran"]
+    static var table: CharacterTable {
+        CharacterTable(tokens: words.map { $0 == "<eos>" ? .sentenceEnd : $0 == "<bos>" ? .sentenceStart : .word($0) },
+                       maxCharacters: 7)
+    }
+    static let sentences: [[Int32]] = [[1, 2, 3, 4, 5, 2, 6, 0], [1, 7, 8, 9, 0], [1, 2, 8, 4, 0]]
+
+    static func charConfiguration(dropout: [Dropout], output: OutputLoss = .full) -> BiLMConfiguration {
+        var cnn = CharCNNConfiguration()
+        cnn.characterEmbeddingSize = 3
+        cnn.filters = [.init(1, 2), .init(2, 3)]
+        cnn.highwayLayers = 1
+        cnn.outputSize = 3
+        return BiLMConfiguration(
+            vocabularySize: words.count, direction: .bidirectional, encoder: .charCNN(cnn),
+            recurrent: RecurrentConfiguration(layers: 2, hiddenSize: 4, projectionSize: 3, cellClip: 3, projectionClip: 3, residual: true),
+            output: output, dropout: dropout, initScale: 0.5)
+    }
+
+    static var batches: [SequenceBatch] {
+        [SequenceBatch.sentences(sentences, backward: false), SequenceBatch.sentences(sentences, backward: true)]
+    }
+
+    @Test(arguments: [OutputLoss.full, .sampled(samples: 4)])
+    func bidirectionalCharModelGradients(output: OutputLoss) {
+        let dropout = [Dropout(.variational, rate: 0.2), Dropout(.word, rate: 0.2), Dropout(.embedding, rate: 0.2),
+                       Dropout(.weightDrop, rate: 0.2)]
+        var g = SeededGenerator(seed: 1)
+        let model = BiLM<Double>(Self.charConfiguration(dropout: dropout, output: output), characters: Self.table, generator: &g)
+        let context = StepContext(training: true)
+        let batches = Self.batches
+        func objective() -> Double {
+            context.arena.reset()
+            context.dropoutGenerator = SeededGenerator(seed: 5)
+            var sampling = SeededGenerator(seed: 6)
+            return model.trainingStep(batches, carryState: false, context: context, sampling: &sampling).objective
+        }
+        var check = GradientCheck()
+        check.checkParameters(model.store, backward: { model.store.zeroGradients(); _ = objective() }, loss: {
+            // Forward only: the same step without keeping its gradients.
+            let saved = Array(model.store.gradients)
+            let value = objective()
+            _ = model.store.gradients.update(fromContentsOf: saved)
+            return value
+        })
+        #expect(check.failures.isEmpty && check.checked > 500, "\(check.summary)")
+    }
+
+    @Test func tiedWordModelGradientsInStreamMode() {
+        let configuration = BiLMConfiguration(
+            vocabularySize: 10, direction: .forward, encoder: .word(size: 3),
+            recurrent: RecurrentConfiguration(layers: 2, hiddenSize: 5, projectionSize: 3),
+            output: .full, tieWeights: true, dropout: [Dropout(.standard, rate: 0.3)], initScale: 0.5)
+        var g = SeededGenerator(seed: 2)
+        let model = BiLM<Double>(configuration, generator: &g)
+        #expect(model.output.weight === model.store.parameter(named: "encoder.embedding"))
+        let batch = SequenceBatch(steps: 3, batchSize: 2, inputs: [1, 2, 3, 4, 5, 6], targets: [3, 4, 5, 6, 7, 8])
+        let context = StepContext(training: true)
+        func objective() -> Double {
+            context.arena.reset()
+            context.dropoutGenerator = SeededGenerator(seed: 5)
+            var sampling = SeededGenerator(seed: 6)
+            return model.trainingStep([batch], carryState: false, lossScale: 3, context: context, sampling: &sampling).objective
+        }
+        var check = GradientCheck()
+        check.checkParameters(model.store, backward: { model.store.zeroGradients(); _ = objective() }, loss: objective)
+        #expect(check.failures.isEmpty && check.checked > 100, "\(check.summary)")
+    }
+
+    @Test func everyParameterGetsAGradient() {
+        var g = SeededGenerator(seed: 3)
+        let model = BiLM<Float>(Self.charConfiguration(dropout: []), characters: Self.table, generator: &g)
+        let context = StepContext(training: true)
+        var sampling = SeededGenerator(seed: 1)
+        model.trainingStep(Self.batches, carryState: false, context: context, sampling: &sampling)
+        for p in model.store.parameters {
+            #expect(sumOfSquares(p.count, p.gradient.base) > 0, "\(p.name) received no gradient")
+        }
+        #expect(model.store.parameters.count == 1 + 2 + 2 + 2 + 2 + 2 * 2 * 4 + 2)
+    }
+
+    @Test func floatForwardAgreesWithDouble() {
+        var g1 = SeededGenerator(seed: 4), g2 = SeededGenerator(seed: 4)
+        let configuration = Self.charConfiguration(dropout: [])
+        let double = BiLM<Double>(configuration, characters: Self.table, generator: &g1)
+        let float = BiLM<Float>(configuration, characters: Self.table, generator: &g2)
+        float.store.copyValues(from: double.store)
+        let d = double.evaluate(Self.batches, carryState: false, context: StepContext(training: false))
+        let f = float.evaluate(Self.batches, carryState: false, context: StepContext(training: false))
+        for (a, b) in zip(d, f) {
+            #expect(a.tokens == b.tokens)
+            #expect(abs(a.nll - b.nll) <= 1e-5 * abs(a.nll), "Double \(a.nll) vs Float \(b.nll)")
+        }
+    }
+
+    /// Losses of `steps` Adam steps of a small Float model, single-threaded BLAS.
+    private func trajectory(steps: Int, seed: UInt64, output: OutputLoss = .sampled(samples: 5)) -> [Double] {
+        let previousThreads = BLAS.threads
+        BLAS.threads = 1
+        defer { BLAS.threads = previousThreads }
+        var streams = RandomStreams(seed: seed)
+        let model = BiLM<Float>(Self.charConfiguration(dropout: [Dropout(.variational, rate: 0.1)], output: output),
+                                characters: Self.table, generator: &streams.initialization)
+        let optimizer = Adam(learningRate: 0.03)
+        let context = StepContext(training: true, dropoutGenerator: streams.dropout)
+        var losses: [Double] = []
+        for _ in 0..<steps {
+            context.arena.reset()
+            model.store.zeroGradients()
+            losses.append(model.trainingStep(Self.batches, carryState: false, context: context, sampling: &streams.sampling).objective)
+            GradientClipping.globalNorm(10).apply(to: model.store)
+            optimizer.step(model.store)
+        }
+        return losses
+    }
+
+    @Test func sameSeedGivesABitIdenticalTrajectory() {
+        let a = trajectory(steps: 20, seed: 7), b = trajectory(steps: 20, seed: 7)
+        #expect(a == b)
+        #expect(a != trajectory(steps: 20, seed: 8), "a different seed must change the run")
+    }
+
+    @Test func tinyModelLossFalls() {
+        let losses = trajectory(steps: 100, seed: 9, output: .full)
+        let first = losses.prefix(5).reduce(0, +) / 5, last = losses.suffix(5).reduce(0, +) / 5
+        // Full-softmax NLL starts near log(V) = 2.30 and must fall by over a third on three
+        // memorisable sentences.
+        #expect(abs(first - 2.3) < 0.5, "initial loss \(first)")
+        #expect(last < 0.65 * first, "loss went from \(first) to \(last)")
+    }
+
+    @Test func dropoutDoesNotChangeTheInitialWeights() {
+        var a = RandomStreams(seed: 1).initialization, b = RandomStreams(seed: 1).initialization
+        let plain = BiLM<Float>(Self.charConfiguration(dropout: []), characters: Self.table, generator: &a)
+        let dropped = BiLM<Float>(Self.charConfiguration(dropout: [Dropout(.variational, rate: 0.5)]), characters: Self.table, generator: &b)
+        #expect(Array(plain.store.values) == Array(dropped.store.values))
+    }
+
+    @Test func evaluationUsesTheFullSoftmaxAndNoDropout() {
+        var g = SeededGenerator(seed: 4)
+        let model = BiLM<Double>(Self.charConfiguration(dropout: [Dropout(.standard, rate: 0.5)], output: .sampled(samples: 3)),
+                                 characters: Self.table, generator: &g)
+        let context = StepContext(training: false)
+        let first = model.evaluate(Self.batches, carryState: false, context: context)
+        context.arena.reset()
+        context.dropoutGenerator = SeededGenerator(seed: 77)
+        let second = model.evaluate(Self.batches, carryState: false, context: context)
+        #expect(first == second)
+        // Full softmax: the exact NLL of an untrained model is close to log V per token.
+        let perToken = first[0].nll / Double(first[0].tokens)
+        #expect(abs(perToken - 2.3026) < 0.3)
+        #expect(first[0].tokens == 7 + 4 + 4)
+    }
+}

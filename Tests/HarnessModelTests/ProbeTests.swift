@@ -1,0 +1,159 @@
+import Foundation
+import HarnessKernels
+@testable import HarnessModel
+import Testing
+
+/// The components against an independent reference: PyTorch autograd in float64
+/// (`tools/make_probe_fixture.py` wrote `Fixtures/probe.json`). Forward values and every
+/// gradient are compared, in Double (tight) and Float (single-precision tolerance).
+struct ProbeTests {
+    struct Fixture: Decodable {
+        struct LSTMP: Decodable {
+            var steps: Int, batch: Int, input_size: Int, hidden: Int, projection: Int
+            var cell_clip: Double, projection_clip: Double
+            var input: [Double], input_weight: [Double], recurrent_weight: [Double], bias: [Double]
+            var projection_weight: [Double], upstream: [Double], output: [Double]
+            var grad_input: [Double], grad_input_weight: [Double], grad_recurrent_weight: [Double]
+            var grad_bias: [Double], grad_projection_weight: [Double]
+        }
+        struct CharCNN: Decodable {
+            var words: [String], max_characters: Int, char_embedding_size: Int, filters: [[Int]]
+            var highway_layers: Int, output_size: Int, character_table: [Int32], token_ids: [Int32]
+            var char_embedding: [Double], conv_weights: [[Double]], conv_biases: [[Double]]
+            var highway_weights: [[Double]], highway_biases: [[Double]]
+            var projection_weight: [Double], projection_bias: [Double], upstream: [Double], output: [Double]
+            var grad_char_embedding: [Double], grad_conv_weights: [[Double]], grad_conv_biases: [[Double]]
+            var grad_highway_weights: [[Double]], grad_highway_biases: [[Double]]
+            var grad_projection_weight: [Double], grad_projection_bias: [Double]
+        }
+        struct Softmax: Decodable {
+            var rows: Int, input_size: Int, vocabulary: Int
+            var hidden: [Double], weight: [Double], bias: [Double], targets: [Int32], mean_nll: Double
+            var grad_hidden: [Double], grad_weight: [Double], grad_bias: [Double]
+        }
+        var lstmp: LSTMP
+        var charcnn: CharCNN
+        var softmax: Softmax
+    }
+
+    static let fixture: Fixture = {
+        let url = Bundle.module.url(forResource: "probe", withExtension: "json", subdirectory: "Fixtures")!
+        return try! JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+    }()
+
+    /// Max |a − e| / (max|e| over the tensor) ≤ tolerance: relative to the tensor's scale.
+    private func expectClose<T: Scalar>(_ actual: Matrix<T>, _ expected: [Double], _ name: String, tolerance: Double,
+                                        sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(actual.count == expected.count, "\(name): \(actual.count) values, expected \(expected.count)",
+                sourceLocation: sourceLocation)
+        let scale = max(expected.map(abs).max() ?? 0, 1e-12)
+        let worst = zip(actual.array, expected).map { abs(Double($0) - $1) }.max() ?? 0
+        #expect(worst / scale <= tolerance, "\(name): worst error \(worst) at scale \(scale)", sourceLocation: sourceLocation)
+    }
+
+    private func load<T: Scalar>(_ p: Parameter<T>, _ values: [Double]) {
+        precondition(values.count == p.count, "\(p.name): fixture has \(values.count) values for \(p.count)")
+        for i in values.indices { p.value.base[i] = T(values[i]) }
+    }
+
+    private func matrix<T: Scalar>(_ values: [Double], rows: Int, in arena: Arena) -> Matrix<T> {
+        let m = arena.matrix(rows, values.count / rows, of: T.self)
+        for i in values.indices { m.base[i] = T(values[i]) }
+        return m
+    }
+
+    private func lstmp<T: Scalar>(_: T.Type, tolerance: Double) {
+        let f = Self.fixture.lstmp
+        let layer = LSTMLayer<T>("probe", configuration: LSTMConfiguration(
+            inputSize: f.input_size, hiddenSize: f.hidden, projectionSize: f.projection,
+            cellClip: f.cell_clip, projectionClip: f.projection_clip), initScale: 0.1)
+        var g = SeededGenerator(seed: 0)
+        let store = ParameterStore(layer.parameters, generator: &g)
+        load(layer.inputWeight, f.input_weight)
+        load(layer.recurrentWeight, f.recurrent_weight)
+        load(layer.bias, f.bias)
+        load(layer.projectionWeight!, f.projection_weight)
+        let arena = Arena()
+        let context = StepContext(training: true)
+        let y = layer.forward(matrix(f.input, rows: f.steps * f.batch, in: arena), steps: f.steps, batchSize: f.batch,
+                              state: nil, context: context)
+        expectClose(y, f.output, "lstmp output", tolerance: tolerance)
+        store.zeroGradients()
+        let dx = layer.backward(matrix(f.upstream, rows: f.steps * f.batch, in: arena), context: context)
+        expectClose(dx, f.grad_input, "lstmp d input", tolerance: tolerance)
+        expectClose(layer.inputWeight.gradient, f.grad_input_weight, "lstmp d W_x", tolerance: tolerance)
+        expectClose(layer.recurrentWeight.gradient, f.grad_recurrent_weight, "lstmp d W_h", tolerance: tolerance)
+        expectClose(layer.bias.gradient, f.grad_bias, "lstmp d b", tolerance: tolerance)
+        expectClose(layer.projectionWeight!.gradient, f.grad_projection_weight, "lstmp d W_p", tolerance: tolerance)
+    }
+
+    @Test func lstmpMatchesPyTorchInDouble() { lstmp(Double.self, tolerance: 1e-12) }
+    @Test func lstmpMatchesPyTorchInFloat() { lstmp(Float.self, tolerance: 2e-6) }
+
+    private func charCNN<T: Scalar>(_: T.Type, tolerance: Double) {
+        let f = Self.fixture.charcnn
+        var configuration = CharCNNConfiguration()
+        configuration.characterEmbeddingSize = f.char_embedding_size
+        configuration.filters = f.filters.map { .init($0[0], $0[1]) }
+        configuration.activation = .tanh
+        configuration.highwayLayers = f.highway_layers
+        configuration.outputSize = f.output_size
+        let table = CharacterTable(tokens: f.words.map { $0 == "<bos>" ? .sentenceStart : $0 == "<eos>" ? .sentenceEnd : .word($0) },
+                                   maxCharacters: f.max_characters)
+        #expect(table.ids == f.character_table, "character ids differ from bilm-tf's numbering")
+        let encoder = CharCNNEncoder<T>(configuration: configuration, characters: table, initScale: 0.1)
+        var g = SeededGenerator(seed: 0)
+        let store = ParameterStore(encoder.parameters, generator: &g)
+        load(encoder.characterEmbedding, f.char_embedding)
+        for i in f.conv_weights.indices {
+            load(encoder.convolutionWeights[i], f.conv_weights[i])
+            load(encoder.convolutionBiases[i], f.conv_biases[i])
+        }
+        for i in f.highway_weights.indices {
+            load(encoder.highways[i].weight, f.highway_weights[i])
+            load(encoder.highways[i].bias, f.highway_biases[i])
+        }
+        load(encoder.projection.weight, f.projection_weight)
+        load(encoder.projection.bias, f.projection_bias)
+        let arena = Arena()
+        let context = StepContext(training: true)
+        let y = encoder.forward(ids: f.token_ids, count: f.token_ids.count, context: context)
+        expectClose(y, f.output, "char-cnn output", tolerance: tolerance)
+        store.zeroGradients()
+        encoder.backward(matrix(f.upstream, rows: f.token_ids.count, in: arena), context: context)
+        expectClose(encoder.characterEmbedding.gradient, f.grad_char_embedding, "d char embedding", tolerance: tolerance)
+        for i in f.conv_weights.indices {
+            expectClose(encoder.convolutionWeights[i].gradient, f.grad_conv_weights[i], "d conv\(i) weight", tolerance: tolerance)
+            expectClose(encoder.convolutionBiases[i].gradient, f.grad_conv_biases[i], "d conv\(i) bias", tolerance: tolerance)
+        }
+        for i in f.highway_weights.indices {
+            expectClose(encoder.highways[i].weight.gradient, f.grad_highway_weights[i], "d highway\(i) weight", tolerance: tolerance)
+            expectClose(encoder.highways[i].bias.gradient, f.grad_highway_biases[i], "d highway\(i) bias", tolerance: tolerance)
+        }
+        expectClose(encoder.projection.weight.gradient, f.grad_projection_weight, "d projection weight", tolerance: tolerance)
+        expectClose(encoder.projection.bias.gradient, f.grad_projection_bias, "d projection bias", tolerance: tolerance)
+    }
+
+    @Test func charCNNMatchesPyTorchInDouble() { charCNN(Double.self, tolerance: 1e-12) }
+    @Test func charCNNMatchesPyTorchInFloat() { charCNN(Float.self, tolerance: 2e-6) }
+
+    private func softmax<T: Scalar>(_: T.Type, tolerance: Double) {
+        let f = Self.fixture.softmax
+        let layer = OutputLayer<T>(vocabularySize: f.vocabulary, inputSize: f.input_size, loss: .full, tiedTo: nil, initScale: 0.1)
+        var g = SeededGenerator(seed: 0)
+        let store = ParameterStore(layer.parameters, generator: &g)
+        load(layer.weight, f.weight)
+        load(layer.bias, f.bias)
+        store.zeroGradients()
+        let arena = Arena()
+        let result = layer.fullSoftmax(matrix(f.hidden, rows: f.rows, in: arena), targets: f.targets, weights: nil,
+                                       gradientScale: T(1) / T(f.rows), rowLosses: nil, context: StepContext(training: true))
+        #expect(abs(result.nll / Double(f.rows) - f.mean_nll) <= tolerance * f.mean_nll)
+        expectClose(result.dh!, f.grad_hidden, "softmax d hidden", tolerance: tolerance)
+        expectClose(layer.weight.gradient, f.grad_weight, "softmax d W", tolerance: tolerance)
+        expectClose(layer.bias.gradient, f.grad_bias, "softmax d b", tolerance: tolerance)
+    }
+
+    @Test func fullSoftmaxMatchesPyTorchInDouble() { softmax(Double.self, tolerance: 1e-12) }
+    @Test func fullSoftmaxMatchesPyTorchInFloat() { softmax(Float.self, tolerance: 2e-6) }
+}
