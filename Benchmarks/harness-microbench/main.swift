@@ -1,1 +1,100 @@
-print("placeholder")
+// Micro-benchmark of the two GEMM-bound components, printed as GFLOPS next to the
+// OpenBLAS sgemm rate measured at the same thread count on this machine.
+//
+//   swift run -c release harness-microbench [--threads N] [--repeats N]
+//
+// Figures are medians of the repeats; the machine may be shared, so compare ratios.
+import Foundation
+import HarnessKernels
+import HarnessModel
+
+func argument(_ name: String, default value: Int) -> Int {
+    let args = CommandLine.arguments
+    guard let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) else { return value }
+    return v
+}
+
+let repeats = argument("--repeats", default: 7)
+let threadCounts = CommandLine.arguments.contains("--threads")
+    ? [argument("--threads", default: 1)] : [1, ProcessInfo.processInfo.activeProcessorCount]
+
+/// Median seconds of `body` over `repeats` runs, after one warm-up.
+func median(_ body: () -> Void) -> Double {
+    body()
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return times.sorted()[times.count / 2]
+}
+
+func random(_ rows: Int, _ columns: Int, _ arena: Arena, seed: UInt64) -> Matrix<Float> {
+    var g = SeededGenerator(seed: seed)
+    let m = arena.matrix(rows, columns, of: Float.self)
+    for i in 0..<m.count { m.base[i] = Float(g.nextUniform(-0.1, 0.1)) }
+    return m
+}
+
+func sgemmRate() -> Double {
+    let n = 2048
+    let arena = Arena()
+    let a = random(n, n, arena, seed: 1), b = random(n, n, arena, seed: 2), c = arena.matrix(n, n, of: Float.self)
+    return 2 * Double(n * n * n) / median { gemm(a, b, into: c) } / 1e9
+}
+
+func lstmpRate() -> Double {
+    let b = 32, t = 20, h = 1024, p = 256, d = 256
+    let layer = LSTMLayer<Float>("bench", configuration: LSTMConfiguration(
+        inputSize: d, hiddenSize: h, projectionSize: p, cellClip: 3, projectionClip: 3), initScale: 0.05)
+    var g = SeededGenerator(seed: 3)
+    let store = ParameterStore(layer.parameters, generator: &g)
+    let fixtures = Arena()
+    let x = random(t * b, d, fixtures, seed: 4), dy = random(t * b, p, fixtures, seed: 5)
+    let context = StepContext(training: true)
+    let seconds = median {
+        context.arena.reset()
+        store.zeroGradients()
+        _ = layer.forward(x, steps: t, batchSize: b, state: nil, context: context)
+        _ = layer.backward(dy, context: context)
+    }
+    let forward = 2.0 * Double(t * b) * Double(4 * h * d + 4 * h * p + h * p)
+    return 3 * forward / seconds / 1e9
+}
+
+func softmaxRate() -> Double {
+    let n = 700, d = 200, v = 10_000
+    let layer = OutputLayer<Float>(vocabularySize: v, inputSize: d, loss: .full, tiedTo: nil, initScale: 0.05)
+    var g = SeededGenerator(seed: 6)
+    let store = ParameterStore(layer.parameters, generator: &g)
+    let fixtures = Arena()
+    let h = random(n, d, fixtures, seed: 7)
+    var targets = [Int32](repeating: 0, count: n)
+    for i in 0..<n { targets[i] = Int32(g.next() % UInt64(v)) }
+    let context = StepContext(training: true)
+    let seconds = median {
+        context.arena.reset()
+        store.zeroGradients()
+        _ = layer.fullSoftmax(h, targets: targets, weights: nil, gradientScale: 1 / Float(n), rowLosses: nil, context: context)
+    }
+    return 3 * 2.0 * Double(n * d * v) / seconds / 1e9
+}
+
+if CommandLine.arguments.contains("--kernels") {
+    let arena = Arena()
+    let logits = random(700, 10_000, arena, seed: 9)
+    let targets = [Int32](repeating: 3, count: 700)
+    let ce = median { _ = softmaxCrossEntropy(logits: logits, targets: targets, weights: nil, gradientScale: 1) }
+    let t = median { tanhInPlace(logits.count, logits.base) }
+    print(String(format: "cross-entropy %.2f ns/element, tanh %.2f ns/element", ce / 7e6 * 1e9, t / 7e6 * 1e9))
+}
+print("OpenBLAS: \(BLAS.configuration)")
+print("median of \(repeats) runs; forward + backward; FLOPs counted as 3 x forward matmul FLOPs")
+print("threads  sgemm 2048^3  LSTMP B32 T20 H1024 P256       full softmax 700x200x10000")
+for threads in threadCounts {
+    BLAS.threads = threads
+    let roof = sgemmRate(), lstm = lstmpRate(), softmax = softmaxRate()
+    print(String(format: "%7d  %7.1f GFLOPS  %6.1f GFLOPS (%3.0f%% of sgemm)  %6.1f GFLOPS (%3.0f%% of sgemm)",
+                 threads, roof, lstm, 100 * lstm / roof, softmax, 100 * softmax / roof))
+}

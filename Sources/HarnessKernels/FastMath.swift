@@ -15,7 +15,11 @@ public enum FastMath {
         x.replace(with: 88.02, where: x .> 88.02)
         x.replace(with: -87.33, where: x .< -87.33)
         // x = n·ln2 + r with |r| ≤ ln2/2; ln2 split in two for an exact product n·C1.
-        let n = (x * 1.442_695_040_888_963_4).rounded(.toNearestOrEven)
+        // Adding 1.5·2^23 rounds x·log2(e) to an integer held in the low mantissa bits
+        // (vector `rounded` and float→int conversions compiled to slow scalar code).
+        let magic: Float = 12_582_912
+        let shifted = x * 1.442_695_040_888_963_4 + magic
+        let n = shifted - magic
         var r = x - n * 0.693_359_375
         r = r + n * 2.121_944_4e-4
         let r2 = r * r
@@ -26,7 +30,7 @@ public enum FastMath {
         p = p * r + 1.666_666_545_9e-1
         p = p * r + 5.000_000_120_1e-1
         let y = p * r2 + r + 1
-        let exponent = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+        let exponent = (unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
         return y * unsafeBitCast(exponent, to: V.self)
     }
 
