@@ -37,8 +37,7 @@ public func softmaxCrossEntropy<T: Scalar>(
         var maxVector = T.Vector(repeating: -T.greatestFiniteMagnitude)
         var j = 0
         while j + w <= v {
-            let x = z.vector(at: j)
-            maxVector.replace(with: x, where: x .> maxVector)
+            maxVector = T.maximum(maxVector, z.vector(at: j))
             j += w
         }
         var m = maxVector.max()

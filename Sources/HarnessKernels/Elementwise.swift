@@ -47,15 +47,8 @@ public func accumulateColumnSums<T: Scalar>(of m: Matrix<T>, into sums: UnsafeMu
 @inline(__always)
 public func clamp<T: Scalar>(_ n: Int, _ x: UnsafeMutablePointer<T>, limit: T) {
     let w = T.Vector.scalarCount
-    let hi = T.Vector(repeating: limit), lo = T.Vector(repeating: -limit)
     var i = 0
-    while i + w <= n {
-        var v = x.vector(at: i)
-        v.replace(with: hi, where: v .> hi)
-        v.replace(with: lo, where: v .< lo)
-        x.setVector(v, at: i)
-        i += w
-    }
+    while i + w <= n { x.setVector(T.clamp(x.vector(at: i), limit: limit), at: i); i += w }
     while i < n { x[i] = min(max(x[i], -limit), limit); i += 1 }
 }
 
@@ -64,14 +57,9 @@ public func clamp<T: Scalar>(_ n: Int, _ x: UnsafeMutablePointer<T>, limit: T) {
 public func maskClamped<T: Scalar>(_ n: Int, gradient dx: UnsafeMutablePointer<T>, unclamped x: UnsafePointer<T>, limit: T) {
     let x = UnsafeMutablePointer(mutating: x)
     let w = T.Vector.scalarCount
-    let zero = T.Vector(repeating: 0)
-    let hi = T.Vector(repeating: limit), lo = T.Vector(repeating: -limit)
     var i = 0
     while i + w <= n {
-        let v = x.vector(at: i)
-        var g = dx.vector(at: i)
-        g.replace(with: zero, where: (v .> hi) .| (v .< lo))
-        dx.setVector(g, at: i)
+        dx.setVector(T.zeroWhereClamped(dx.vector(at: i), input: x.vector(at: i), limit: limit), at: i)
         i += w
     }
     while i < n { if x[i] > limit || x[i] < -limit { dx[i] = 0 }; i += 1 }

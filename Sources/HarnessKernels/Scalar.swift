@@ -24,6 +24,17 @@ public protocol Scalar: BinaryFloatingPoint, Real, SIMDScalar, Sendable {
     static func sigmoid(_ x: Vector) -> Vector
     /// Lane-wise tanh(x).
     static func tanh(_ x: Vector) -> Vector
+
+    // Lane-wise selections. Generic SIMD comparisons compile to slow lane-by-lane code
+    // even when specialized (measured 7 ns vs 0.08 ns per element), so each type
+    // provides them on its concrete vector.
+
+    /// Lane-wise max(a, b).
+    static func maximum(_ a: Vector, _ b: Vector) -> Vector
+    /// Lane-wise clamp(x, −limit, limit).
+    static func clamp(_ x: Vector, limit: Self) -> Vector
+    /// `gradient` with the lanes where |x| > limit set to zero: the derivative of `clamp`.
+    static func zeroWhereClamped(_ gradient: Vector, input x: Vector, limit: Self) -> Vector
 }
 
 @inline(__always)
@@ -47,6 +58,16 @@ extension Float: Scalar {
     @inline(__always) public static func exp(_ x: Vector) -> Vector { FastMath.exp(x) }
     @inline(__always) public static func sigmoid(_ x: Vector) -> Vector { FastMath.sigmoid(x) }
     @inline(__always) public static func tanh(_ x: Vector) -> Vector { FastMath.tanh(x) }
+
+    @inline(__always) public static func maximum(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+
+    @inline(__always) public static func clamp(_ x: Vector, limit: Float) -> Vector {
+        x.replacing(with: limit, where: x .> limit).replacing(with: -limit, where: x .< -limit)
+    }
+
+    @inline(__always) public static func zeroWhereClamped(_ gradient: Vector, input x: Vector, limit: Float) -> Vector {
+        gradient.replacing(with: 0, where: (x .> limit) .| (x .< -limit))
+    }
 }
 
 extension Double: Scalar {
@@ -81,6 +102,16 @@ extension Double: Scalar {
         var y = x
         for i in y.indices { y[i] = Double.tanh(x[i]) }
         return y
+    }
+
+    @inline(__always) public static func maximum(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+
+    @inline(__always) public static func clamp(_ x: Vector, limit: Double) -> Vector {
+        x.replacing(with: limit, where: x .> limit).replacing(with: -limit, where: x .< -limit)
+    }
+
+    @inline(__always) public static func zeroWhereClamped(_ gradient: Vector, input x: Vector, limit: Double) -> Vector {
+        gradient.replacing(with: 0, where: (x .> limit) .| (x .< -limit))
     }
 }
 

@@ -248,11 +248,7 @@ public final class LSTMLayer<T: Scalar> {
     @inline(__always)
     private func clipped(_ v: T.Vector) -> T.Vector {
         guard let cellClip else { return v }
-        var v = v
-        let hi = T.Vector(repeating: cellClip), lo = T.Vector(repeating: -cellClip)
-        v.replace(with: hi, where: v .> hi)
-        v.replace(with: lo, where: v .< lo)
-        return v
+        return T.clamp(v, limit: cellClip)
     }
 
     /// gates (4H) pre-activations → activations in place; writes c (unclipped), tanh(c), σ(o)·tanh(c).
@@ -290,7 +286,7 @@ public final class LSTMLayer<T: Scalar> {
                               clipPrevious: Bool, dHidden: UnsafeMutablePointer<T>,
                               dCell: UnsafeMutablePointer<T>, dGates: UnsafeMutablePointer<T>) {
         let h = configuration.hiddenSize, w = T.Vector.scalarCount
-        let one = T.Vector(repeating: 1), zero = T.Vector(repeating: 0)
+        let one = T.Vector(repeating: 1)
         var j = 0
         while j < h {
             let lanes = min(w, h - j)
@@ -299,10 +295,7 @@ public final class LSTMLayer<T: Scalar> {
             let tc = load(cellTanh, j, lanes)
             let dh = load(dHidden, j, lanes)
             var dc = load(dCell, j, lanes) + dh * o * (one - tc * tc)
-            if let cellClip {
-                let raw = load(cell, j, lanes)
-                dc.replace(with: zero, where: (raw .> T.Vector(repeating: cellClip)) .| (raw .< T.Vector(repeating: -cellClip)))
-            }
+            if let cellClip { dc = T.zeroWhereClamped(dc, input: load(cell, j, lanes), limit: cellClip) }
             var previous = load(previousCell, j, lanes)
             if clipPrevious { previous = clipped(previous) }
             store(dc * g * i * (one - i), dGates, j, lanes)
