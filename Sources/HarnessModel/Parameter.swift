@@ -27,6 +27,8 @@ public final class Parameter<T: Scalar> {
     public let initializer: Initializer
     public fileprivate(set) var value: Matrix<T>!
     public fileprivate(set) var gradient: Matrix<T>!
+    /// Keeps the buffers that `value` and `gradient` point into alive.
+    fileprivate var storage: FlatBuffers<T>?
 
     public init(_ name: String, rows: Int, columns: Int, initializer: Initializer) {
         precondition(rows > 0 && columns > 0, "parameter \(name) has empty shape (\(rows), \(columns))")
@@ -39,6 +41,25 @@ public final class Parameter<T: Scalar> {
     public var count: Int { rows * columns }
 }
 
+/// The two flat buffers of a `ParameterStore`, owned jointly by the store and its
+/// parameters so that a parameter's views never outlive their memory.
+final class FlatBuffers<T: Scalar> {
+    let values: UnsafeMutableBufferPointer<T>
+    let gradients: UnsafeMutableBufferPointer<T>
+
+    init(count: Int) {
+        values = .allocate(capacity: max(count, 1))
+        gradients = .allocate(capacity: max(count, 1))
+        values.initialize(repeating: 0)
+        gradients.initialize(repeating: 0)
+    }
+
+    deinit {
+        values.deallocate()
+        gradients.deallocate()
+    }
+}
+
 /// All of a model's parameters in one flat value buffer and one flat gradient buffer
 /// (llm.c's `malloc_and_point_parameters`): optimizers, clipping and checkpoints work on
 /// the whole buffer at once.
@@ -49,6 +70,7 @@ public final class ParameterStore<T: Scalar> {
     public let values: UnsafeMutableBufferPointer<T>
     /// All gradients, laid out like `values`.
     public let gradients: UnsafeMutableBufferPointer<T>
+    private let storage: FlatBuffers<T>
 
     /// Binds `parameters` (duplicates by identity are bound once) and initialises them
     /// in order from `generator`.
@@ -62,22 +84,17 @@ public final class ParameterStore<T: Scalar> {
         }
         self.parameters = unique
         count = unique.reduce(0) { $0 + $1.count }
-        values = .allocate(capacity: max(count, 1))
-        gradients = .allocate(capacity: max(count, 1))
-        values.initialize(repeating: 0)
-        gradients.initialize(repeating: 0)
+        storage = FlatBuffers(count: count)
+        values = storage.values
+        gradients = storage.gradients
         var offset = 0
         for p in unique {
             p.value = Matrix(base: values.baseAddress! + offset, rows: p.rows, columns: p.columns)
             p.gradient = Matrix(base: gradients.baseAddress! + offset, rows: p.rows, columns: p.columns)
+            p.storage = storage
             offset += p.count
             Self.initialize(p, generator: &generator)
         }
-    }
-
-    deinit {
-        values.deallocate()
-        gradients.deallocate()
     }
 
     private static func initialize(_ p: Parameter<T>, generator: inout SeededGenerator) {
