@@ -10,10 +10,13 @@ let optimized: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"])]
 let package = Package(
     name: "LMHarness",
     products: [
+        .executable(name: "harness", targets: ["harness"]),
         .executable(name: "harness-microbench", targets: ["harness-microbench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // System libraries
@@ -36,7 +39,31 @@ let package = Package(
             swiftSettings: optimized
         ),
 
+        .target(
+            name: "HarnessSpec",
+            dependencies: ["HarnessModel", .product(name: "Yams", package: "Yams")],
+            swiftSettings: optimized
+        ),
+
+        .target(
+            name: "HarnessData",
+            dependencies: ["HarnessModel", "HarnessKernels"],
+            swiftSettings: optimized
+        ),
+
+        .target(
+            name: "HarnessTraining",
+            dependencies: ["HarnessModel", "HarnessKernels", "HarnessData", "HarnessSpec"],
+            swiftSettings: optimized
+        ),
+
         // Executables
+        .executableTarget(
+            name: "harness",
+            dependencies: ["HarnessTraining", "HarnessSpec", "HarnessData", "HarnessModel",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: optimized
+        ),
         .executableTarget(
             name: "harness-microbench",
             dependencies: ["HarnessKernels", "HarnessModel"],
@@ -48,6 +75,18 @@ let package = Package(
         .testTarget(
             name: "HarnessKernelsTests",
             dependencies: ["HarnessKernels"]
+        ),
+        .testTarget(
+            name: "HarnessSpecTests",
+            dependencies: ["HarnessSpec", "HarnessModel", "HarnessKernels"]
+        ),
+        .testTarget(
+            name: "HarnessDataTests",
+            dependencies: ["HarnessData", "HarnessModel", "HarnessKernels"]
+        ),
+        .testTarget(
+            name: "HarnessTrainingTests",
+            dependencies: ["HarnessTraining", "HarnessSpec", "HarnessData", "HarnessModel", "harness"]
         ),
         .testTarget(
             name: "HarnessModelTests",

@@ -1,0 +1,152 @@
+import HarnessModel
+
+/// Everything a run needs, typed and checked. Read from YAML by `SpecLoader`; its
+/// `resolved` form (defaults filled in) is what each run directory records.
+public struct ExperimentSpec: Sendable {
+    public var name: String
+    public var seed: UInt64
+    public var data: DataSpec
+    public var model: ModelSpec
+    public var training: TrainingSpec
+    public var evaluation: EvaluationSpec
+    /// The spec as resolved, for the run directory and `harness validate`.
+    public var resolved: ResolvedValue
+    /// The spec file, its text, and where each key was written (for errors found later,
+    /// e.g. against the vocabulary).
+    public var file: String
+    public var source: String
+    public var locations: [String: SourceLocation]
+
+    /// Content hash of the resolved spec (FNV-1a 64 over its YAML without comments), the
+    /// key of its run directory.
+    public var hash: String {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in resolved.yaml(comments: false).utf8 { h ^= UInt64(byte); h = h &* 0x100_0000_01B3 }
+        return String(h, radix: 16).leftPadded(to: 16)
+    }
+}
+
+/// Where the text comes from and how it is cut into batches.
+public struct DataSpec: Sendable, Equatable {
+    public var train: String
+    public var valid: String?
+    public var test: String?
+    public var minCount: Int
+    public var maxVocabularySize: Int?
+    public var vocabularyFile: String?
+    /// Read at most this many training tokens (with `<eos>`), from the start of the file.
+    public var maxTrainTokens: Int?
+    /// Read at most this many validation / test tokens.
+    public var maxEvalTokens: Int?
+    public var batching: BatchingSpec
+    /// Batch size for evaluation (defaults to the training batch size).
+    public var evalBatchSize: Int
+}
+
+/// How a split is cut into steps.
+public enum BatchingSpec: Sendable, Equatable {
+    /// One long token stream in B columns, windows of `bptt` steps, LSTM state carried
+    /// across windows (Zaremba et al.; the protocol of PTB/WikiText numbers).
+    case stream(batchSize: Int, bptt: Int)
+    /// Whole sentences `<bos> … <eos>`, cut into pieces of at most `maxLength` targets,
+    /// length-bucketed, padded and masked; shuffled in training; state reset per batch.
+    case sentences(batchSize: Int, maxLength: Int)
+
+    public var batchSize: Int {
+        switch self {
+        case .stream(let b, _), .sentences(let b, _): return b
+        }
+    }
+
+    public var carriesState: Bool { if case .stream = self { return true } else { return false } }
+}
+
+/// The model's shape; the vocabulary size comes from the data.
+public struct ModelSpec: Sendable, Equatable {
+    public var direction: Direction
+    public var encoder: TokenEncoderSpec
+    public var recurrent: RecurrentConfiguration
+    public var output: OutputLoss
+    public var tieWeights: Bool
+    public var dropout: [Dropout]
+    public var initScale: Double
+
+    public func configuration(vocabularySize: Int) -> BiLMConfiguration {
+        let encoder: TokenEncoderConfiguration = switch self.encoder {
+        case .word(let size): .word(size: size)
+        case .charCNN(let c, _): .charCNN(c)
+        }
+        return BiLMConfiguration(vocabularySize: vocabularySize, direction: direction, encoder: encoder,
+                                 recurrent: recurrent, output: output, tieWeights: tieWeights, dropout: dropout,
+                                 initScale: initScale)
+    }
+}
+
+public enum TokenEncoderSpec: Sendable, Equatable {
+    case word(size: Int)
+    case charCNN(CharCNNConfiguration, maxCharacters: Int)
+
+    public var outputSize: Int {
+        switch self {
+        case .word(let size): return size
+        case .charCNN(let c, _): return c.outputSize
+        }
+    }
+}
+
+public enum OptimizerSpec: Sendable, Equatable {
+    case sgd(learningRate: Double, momentum: Double)
+    case adagrad(learningRate: Double, initialAccumulator: Double)
+    case adam(learningRate: Double, beta1: Double, beta2: Double, epsilon: Double)
+
+    public var learningRate: Double {
+        switch self {
+        case .sgd(let lr, _), .adagrad(let lr, _), .adam(let lr, _, _, _): return lr
+        }
+    }
+}
+
+/// How the learning rate changes between epochs.
+public enum ScheduleSpec: Sendable, Equatable {
+    case constant
+    /// lr ×= factor at the start of every epoch after `afterEpoch` (Zaremba et al.).
+    case decay(factor: Double, afterEpoch: Int)
+    /// lr ×= factor when the validation perplexity has not improved for `patience`
+    /// epochs (pytorch/examples: ÷4 with patience 0).
+    case plateau(factor: Double, patience: Int)
+}
+
+/// The loss that is differentiated.
+public enum LossReduction: String, Sendable, Equatable, CaseIterable {
+    /// Mean NLL per target token.
+    case mean
+    /// Mean NLL × BPTT steps: summed over time, averaged over the batch (Zaremba et al., the TF PTB tutorial).
+    case timeSum = "time-sum"
+}
+
+public struct TrainingSpec: Sendable, Equatable {
+    public var epochs: Int
+    /// Stop after this many training target tokens, whatever the epoch.
+    public var maxTokens: Int?
+    public var optimizer: OptimizerSpec
+    public var clipping: GradientClipping?
+    public var schedule: ScheduleSpec
+    /// Stop when the validation perplexity has not improved for this many epochs.
+    public var earlyStoppingPatience: Int?
+    public var loss: LossReduction
+    /// Training steps between progress lines / metrics records.
+    public var logEvery: Int
+    /// BLAS threads (default: all cores).
+    public var threads: Int?
+}
+
+public struct EvaluationSpec: Sendable, Equatable {
+    /// Splits scored with the best weights at the end of the run.
+    public var splits: [String]
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

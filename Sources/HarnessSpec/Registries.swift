@@ -1,0 +1,34 @@
+import HarnessModel
+
+/// Every component kind and its components, written out: adding a component is one
+/// file in `Components/` and one line here.
+public enum Registries {
+    public static let tokenEncoder = Registry<TokenEncoderSpec>(kind: "token_encoder", [.word, .charCNN])
+    public static let recurrent = Registry<RecurrentConfiguration>(kind: "recurrent", [.lstm, .lstmProjected])
+    public static let output = Registry<OutputSpec>(kind: "output", [.softmax, .sampledSoftmax])
+    public static let dropout = Registry<Dropout>(kind: "dropout", [.standard, .variational, .word, .embedding, .weightDrop])
+    public static let optimizer = Registry<OptimizerSpec>(kind: "optimizer", [.sgd, .adagrad, .adam])
+    public static let schedule = Registry<ScheduleSpec>(kind: "schedule", [.constant, .decay, .plateau])
+    public static let batching = Registry<BatchingSpec>(kind: "batching", [.stream, .sentences])
+    public static let clipping = Registry<GradientClipping?>(kind: "clip", [.none, .value, .globalNorm])
+
+    /// (kind, [(type, summary, resolved defaults)]) for `harness components`.
+    public static var catalog: [(kind: String, where: String, entries: [(type: String, summary: String, defaults: ResolvedValue)])] {
+        func entries<P>(_ r: Registry<P>) -> [(type: String, summary: String, defaults: ResolvedValue)] {
+            r.components.map { c in
+                let reader = r.defaults(of: c.type)
+                return (c.type, c.summary, reader.resolvedValue)
+            }
+        }
+        return [
+            (tokenEncoder.kind, "model.token_encoder", entries(tokenEncoder)),
+            (recurrent.kind, "model.recurrent", entries(recurrent)),
+            (output.kind, "model.output", entries(output)),
+            (dropout.kind, "model.dropout[]", entries(dropout)),
+            (optimizer.kind, "training.optimizer", entries(optimizer)),
+            (schedule.kind, "training.schedule", entries(schedule)),
+            (clipping.kind, "training.clip", entries(clipping)),
+            (batching.kind, "data.batching", entries(batching)),
+        ]
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// A problem with an experiment spec, at a place in its file.
+///
+/// Printed compiler-style, with the offending line and a caret:
+///
+///     experiments/x.yaml:12:9: error: unknown recurrent type 'lstmp'; did you mean 'lstm-projected'?
+///       recurrent: {type: lstmp, layers: 2}
+///                         ^
+///       note: available: lstm, lstm-projected
+public struct SpecError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var location: SourceLocation
+    public var message: String
+    public var suggestion: String?
+    public var note: String?
+
+    public init(_ message: String, at location: SourceLocation, suggestion: String? = nil, note: String? = nil) {
+        self.location = location
+        self.message = message
+        self.suggestion = suggestion
+        self.note = note
+    }
+
+    /// The one-line form: `file:line:col: error: message; did you mean 'x'?`.
+    public var description: String {
+        "\(location): error: \(message)" + (suggestion.map { "; did you mean '\($0)'?" } ?? "")
+    }
+
+    /// The full form: the one-line form, the source line with a caret, and the note.
+    public func rendered(source: String?) -> String {
+        var text = description
+        if let source {
+            let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+            if location.line >= 1 && location.line <= lines.count {
+                let line = lines[location.line - 1].replacingOccurrences(of: "\r", with: "")
+                text += "\n  \(line)\n  " + String(repeating: " ", count: max(location.column - 1, 0)) + "^"
+            }
+        }
+        if let note { text += "\n  note: \(note)" }
+        return text
+    }
+}
+
+/// Every error of a spec, in file order: the validator collects them all before failing.
+public struct SpecErrors: Error, Sendable, CustomStringConvertible {
+    public var errors: [SpecError]
+    /// The spec's text, for the source lines under each error.
+    public var source: String?
+
+    public init(_ errors: [SpecError], source: String?) {
+        self.errors = errors.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
+        self.source = source
+    }
+
+    public var description: String {
+        let body = errors.map { $0.rendered(source: source) }.joined(separator: "\n")
+        let count = errors.count == 1 ? "1 error" : "\(errors.count) errors"
+        return body + "\n\(count) in \(errors.first?.location.file ?? "spec")"
+    }
+}
+
+/// The candidate `word` most plausibly meant: one that contains it as an abbreviation
+/// (its letters in order: "lstmp" → "lstm-projected", "hiden" → "hidden"), else the
+/// nearest by edit distance when that is close enough to be a typo (at most 3 edits and
+/// a third of the longer word), else one sharing its first four letters.
+public func nearest(_ word: String, in candidates: [String]) -> String? {
+    let abbreviated = candidates.filter { $0 != word && isSubsequence(word, of: $0) }
+    if let shortest = abbreviated.min(by: { $0.count < $1.count }) { return shortest }
+    let scored = candidates.map { ($0, editDistance(word, $0)) }.min { $0.1 < $1.1 }
+    guard let (best, distance) = scored else { return nil }
+    let limit = min(3, max(1, max(word.count, best.count) / 3))
+    if distance <= limit { return best }
+    return word.count >= 4 ? candidates.first { $0.hasPrefix(word.prefix(4)) } : nil
+}
+
+func isSubsequence(_ a: String, of b: String) -> Bool {
+    var rest = b[...]
+    for c in a {
+        guard let i = rest.firstIndex(of: c) else { return false }
+        rest = rest[rest.index(after: i)...]
+    }
+    return true
+}
+
+/// Levenshtein distance over characters.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    var current = previous
+    for i in 1...a.count {
+        current[0] = i
+        for j in 1...b.count {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        swap(&previous, &current)
+    }
+    return previous[b.count]
+}

@@ -1,0 +1,246 @@
+import Foundation
+import HarnessModel
+import Yams
+
+/// Reads an experiment spec from YAML, checking every key, type, range and combination,
+/// and collecting every error before failing with all of them (`SpecErrors`).
+public enum SpecLoader {
+    /// Reads and checks the spec at `path`.
+    public static func load(file path: String) throws -> ExperimentSpec {
+        let origin = SourceLocation(file: path, line: 1, column: 1)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "is not readable" : "does not exist"
+            throw SpecErrors([SpecError("spec file \(reason)", at: origin)], source: nil)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            let offset = firstInvalidUTF8(in: data)
+            throw SpecErrors([SpecError("spec is not valid UTF-8 (byte offset \(offset))", at: origin)], source: nil)
+        }
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return try parse(text, file: path, defaultName: name)
+    }
+
+    /// Reads and checks spec `text`; `file` names it in messages.
+    public static func parse(_ text: String, file: String, defaultName: String = "experiment") throws -> ExperimentSpec {
+        let source = SpecSource(file: file, text: text)
+        let origin = SourceLocation(file: file, line: 1, column: 1)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw SpecErrors([yamlError(error, file: file)], source: text)
+        }
+        guard let root, case .mapping = root else {
+            let found = root.map(MappingReader.describe) ?? "an empty file"
+            throw SpecErrors([SpecError("expected a mapping with data, model and training sections, found \(found)", at: origin)],
+                             source: text)
+        }
+        let reader = MappingReader(root, path: "", source: source, location: origin)
+        let spec = read(reader, defaultName: defaultName)
+        reader.finish()
+        guard source.errors.isEmpty, let spec else { throw SpecErrors(source.errors, source: text) }
+        return spec
+    }
+
+    // MARK: Sections
+
+    private static func read(_ r: MappingReader, defaultName: String) -> ExperimentSpec? {
+        let name = r.string("name", default: defaultName, doc: "names the run directory") ?? defaultName
+        let seed = r.int("seed", default: 1, range: 0...Int.max, doc: "seeds every random stream")
+        let dataReader = r.mapping("data")
+        let data = readData(dataReader)
+        r.record("data", reader: dataReader, doc: "")
+        let modelReader = r.mapping("model")
+        let model = readModel(modelReader)
+        r.record("model", reader: modelReader, doc: "")
+        let trainingReader = r.mapping("training")
+        let training = readTraining(trainingReader)
+        r.record("training", reader: trainingReader, doc: "")
+        let evaluationReader = r.mapping("evaluation")
+        let evaluation = readEvaluation(evaluationReader, available: [data?.valid == nil ? nil : "valid", data?.test == nil ? nil : "test"].compactMap { $0 })
+        r.record("evaluation", reader: evaluationReader, doc: "")
+        guard let data, let model, let training else { return nil }
+        checkCombinations(r.source, data: data, model: model, training: training, evaluation: evaluation)
+        return ExperimentSpec(name: name, seed: UInt64(seed), data: data, model: model, training: training,
+                              evaluation: evaluation, resolved: r.resolvedValue, file: r.source.file, source: r.source.text,
+                              locations: r.source.locations)
+    }
+
+    private static func readData(_ r: MappingReader) -> DataSpec? {
+        let corpus = r.string("corpus", default: "", doc: "folder with train.txt, valid.txt, test.txt")
+        let explicit = ["train", "valid", "test"].map { r.string($0, default: "", doc: "\($0) split file (instead of corpus)") }
+        var paths = explicit.map { $0.flatMap { $0.isEmpty ? nil : $0 } }
+        if let corpus, !corpus.isEmpty {
+            if paths.contains(where: { $0 != nil }) {
+                r.source.error("give either 'corpus' or 'train'/'valid'/'test' paths, not both", at: r.location(of: "corpus"))
+            }
+            paths = ["train", "valid", "test"].map { corpus + "/" + $0 + ".txt" }
+        } else if paths[0] == nil {
+            r.source.error("missing required key 'corpus' (or 'train') in 'data'", at: r.location)
+        }
+        let vocabulary = r.mapping("vocabulary")
+        let minCount = vocabulary.int("min_count", default: 1, range: 1...Int.max, doc: "rarer words become <unk>")
+        let maxSize = vocabulary.optionalInt("max_size", range: 3...Int.max, doc: "keep the most frequent entries")
+        let file = vocabulary.string("file", default: "", doc: "one token per line, most frequent first")
+        vocabulary.finish()
+        r.record("vocabulary", reader: vocabulary, doc: "built from train, by descending frequency")
+        let maxTrain = r.optionalInt("max_train_tokens", range: 1...Int.max, doc: "read only the first N training tokens")
+        let maxEval = r.optionalInt("max_eval_tokens", range: 1...Int.max, doc: "read only the first N valid/test tokens")
+        let batchingReader = r.mapping("batching")
+        let batching = Registries.batching.make(batchingReader, defaultType: "stream")
+        r.record("batching", reader: batchingReader, doc: "")
+        let evalBatch = r.optionalInt("eval_batch_size", range: 1...100_000, doc: "default: the training batch size")
+        guard let batching, let train = paths[0] else { return nil }
+        return DataSpec(train: train, valid: paths[1], test: paths[2], minCount: minCount, maxVocabularySize: maxSize,
+                        vocabularyFile: file.flatMap { $0.isEmpty ? nil : $0 }, maxTrainTokens: maxTrain,
+                        maxEvalTokens: maxEval, batching: batching, evalBatchSize: evalBatch ?? batching.batchSize)
+    }
+
+    private static func readModel(_ r: MappingReader) -> ModelSpec? {
+        let direction = Direction(rawValue: r.choice("direction", of: Direction.allCases.map(\.rawValue),
+                                                     default: "bidirectional", doc: "language models trained") ?? "") ?? .bidirectional
+        let encoder = required("token_encoder", of: r, Registries.tokenEncoder)
+        let recurrent = required("recurrent", of: r, Registries.recurrent)
+        let outputReader = r.mapping("output")
+        let output = Registries.output.make(outputReader, defaultType: "softmax")
+        r.record("output", reader: outputReader, doc: "")
+        var dropout: [Dropout] = []
+        var dropoutResolved: [ResolvedValue] = []
+        var seen: [Dropout.Kind: SourceLocation] = [:]
+        for (index, item) in r.list("dropout").enumerated() {
+            let itemReader = MappingReader(item.node, path: "model.dropout[\(index)]", source: r.source, location: item.location)
+            if let d = Registries.dropout.make(itemReader) {
+                if seen[d.kind] != nil {
+                    r.source.error("dropout '\(d.kind.rawValue)' is listed twice", at: item.location)
+                } else if d.kind == .standard && seen[.variational] != nil || d.kind == .variational && seen[.standard] != nil {
+                    r.source.error("standard and variational dropout act at the same places; choose one", at: item.location)
+                }
+                seen[d.kind] = item.location
+                if d.rate > 0 { dropout.append(d) }
+            }
+            dropoutResolved.append(itemReader.resolvedValue)
+        }
+        r.record("dropout", value: .list(dropoutResolved), doc: "list of {type, rate}")
+        let initScale = r.double("init_scale", default: 0.1, positive: true, doc: "weights start in U(-s, s)")
+        guard let encoder, let recurrent, let output else { return nil }
+        if output.tieWeights {
+            switch encoder {
+            case .charCNN:
+                r.source.error("tie_weights needs the word token encoder (the char-CNN has no embedding table to share)",
+                               at: r.source.locations["model.output.tie_weights"] ?? r.location)
+            case .word(let size) where size != recurrent.outputSize:
+                r.source.error("tie_weights needs token_encoder.dim (\(size)) equal to the recurrent output size (\(recurrent.outputSize))",
+                               at: r.source.locations["model.output.tie_weights"] ?? r.location)
+            default: break
+            }
+        }
+        return ModelSpec(direction: direction, encoder: encoder, recurrent: recurrent, output: output.loss,
+                         tieWeights: output.tieWeights, dropout: dropout, initScale: initScale)
+    }
+
+    /// A component section without a default: missing is one error, not two.
+    private static func required<P>(_ key: String, of r: MappingReader, _ registry: Registry<P>) -> P? {
+        let reader = r.mapping(key)
+        defer { r.record(key, reader: reader, doc: "") }
+        guard r.node(key) != nil else {
+            r.source.error("missing required key '\(key)' in '\(r.path)'", at: r.location)
+            return nil
+        }
+        return registry.make(reader)
+    }
+
+    private static func readTraining(_ r: MappingReader) -> TrainingSpec? {
+        let epochs = r.int("epochs", default: 10, range: 1...100_000, doc: "passes over the training data")
+        let maxTokens = r.optionalInt("max_tokens", range: 1...Int.max, doc: "token budget: stop after N training targets")
+        let optimizerReader = r.mapping("optimizer")
+        let optimizer = Registries.optimizer.make(optimizerReader, defaultType: "adagrad")
+        r.record("optimizer", reader: optimizerReader, doc: "")
+        let clipReader = r.mapping("clip")
+        let clipping = Registries.clipping.make(clipReader, defaultType: "none")
+        r.record("clip", reader: clipReader, doc: "gradient clipping")
+        let scheduleReader = r.mapping("schedule")
+        let schedule = Registries.schedule.make(scheduleReader, defaultType: "constant")
+        r.record("schedule", reader: scheduleReader, doc: "learning-rate schedule")
+        let stopping = r.mapping("early_stopping")
+        let patience = stopping.optionalInt("patience", range: 0...Int.max, doc: "epochs without validation improvement before stopping")
+        stopping.finish()
+        r.record("early_stopping", reader: stopping, doc: "")
+        let loss = LossReduction(rawValue: r.choice("loss", of: LossReduction.allCases.map(\.rawValue), default: "mean",
+                                                    doc: "what is differentiated") ?? "mean") ?? .mean
+        let logEvery = r.int("log_every", default: 100, range: 1...Int.max, doc: "steps between metrics records")
+        let threads = r.optionalInt("threads", range: 1...256, doc: "BLAS threads (default: all cores)")
+        guard let optimizer, let clipping, let schedule else { return nil }
+        return TrainingSpec(epochs: epochs, maxTokens: maxTokens, optimizer: optimizer, clipping: clipping, schedule: schedule,
+                            earlyStoppingPatience: patience, loss: loss, logEvery: logEvery, threads: threads)
+    }
+
+    private static func readEvaluation(_ r: MappingReader, available: [String]) -> EvaluationSpec {
+        let items = r.list("splits")
+        r.record("splits", value: .list(available.map { .scalar($0) }), doc: "scored with the best weights at the end")
+        var splits: [String] = []
+        for (node, location) in items {
+            guard let s = node.string, ["valid", "test"].contains(s) else {
+                r.source.error("unknown split '\(node.string ?? MappingReader.describe(node))' in 'evaluation.splits'", at: location,
+                               suggestion: node.string.flatMap { nearest($0, in: ["valid", "test"]) }, note: "expected valid or test")
+                continue
+            }
+            splits.append(s)
+        }
+        if r.node("splits") == nil { splits = available }
+        r.record("splits", value: .list(splits.map { .scalar($0) }), doc: "scored with the best weights at the end")
+        return EvaluationSpec(splits: splits)
+    }
+
+    private static func checkCombinations(_ source: SpecSource, data: DataSpec, model: ModelSpec, training: TrainingSpec,
+                                          evaluation: EvaluationSpec) {
+        let root = SourceLocation(file: source.file, line: 1, column: 1)
+        if data.valid == nil {
+            if training.earlyStoppingPatience != nil {
+                source.error("early stopping needs a validation split (data.valid or data.corpus)",
+                             at: source.locations["training.early_stopping.patience"] ?? root)
+            }
+            if case .plateau = training.schedule {
+                source.error("the plateau schedule needs a validation split (data.valid or data.corpus)",
+                             at: source.locations["training.schedule"] ?? root)
+            }
+        }
+        for split in evaluation.splits where (split == "valid" ? data.valid : data.test) == nil {
+            source.error("evaluation split '\(split)' has no file (data.\(split) or data.corpus)",
+                         at: source.locations["evaluation.splits"] ?? root)
+        }
+        if case .sentences(_, let maxLength) = data.batching, maxLength < 1 {
+            source.error("max_length must be positive", at: root)
+        }
+    }
+
+    // MARK: Helpers
+
+    static func yamlError(_ error: YamlError, file: String) -> SpecError {
+        func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: file, line: mark.line, column: mark.column) }
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            let detail = context.map { "\($0.text) " } ?? ""
+            return SpecError("invalid YAML: \(detail)\(problem)", at: at(mark))
+        case let .duplicatedKeysInMapping(duplicates, context):
+            return SpecError("duplicate key \(duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")) in a mapping",
+                             at: at(context.mark))
+        default:
+            return SpecError("invalid YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1))
+        }
+    }
+
+    static func firstInvalidUTF8(in data: Data) -> Int {
+        var offset = 0
+        let bytes = [UInt8](data)
+        while offset < bytes.count {
+            var end = offset + 1
+            while end <= min(bytes.count, offset + 4) {
+                if String(bytes: bytes[offset..<end], encoding: .utf8) != nil { break }
+                end += 1
+            }
+            if end > min(bytes.count, offset + 4) { return offset }
+            offset = end
+        }
+        return offset
+    }
+}

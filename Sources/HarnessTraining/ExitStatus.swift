@@ -1,0 +1,20 @@
+import HarnessData
+import HarnessSpec
+
+/// How the command line reports an error: its exit code and its text.
+/// 64 (EX_USAGE) for a bad spec, 65 (EX_DATAERR) for bad data, 1 for a run that failed.
+public enum ExitStatus {
+    public static let badSpec: Int32 = 64
+    public static let badData: Int32 = 65
+    public static let failedRun: Int32 = 1
+
+    /// nil for errors that are not the user's (programming errors propagate).
+    public static func of(_ error: Error) -> (code: Int32, message: String)? {
+        switch error {
+        case let e as SpecErrors: return (badSpec, e.description)
+        case let e as DataError: return (badData, e.description)
+        case let e as RunError: return (failedRun, e.description)
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import HarnessSpec
+
+/// The learning rate over epochs, and the validation bookkeeping it shares with early
+/// stopping.
+public struct LearningRateSchedule: Sendable {
+    public let spec: ScheduleSpec
+    public private(set) var rate: Double
+    private var epochsSinceDrop = 0
+
+    public init(_ spec: ScheduleSpec, initialRate: Double) {
+        self.spec = spec
+        rate = initialRate
+    }
+
+    /// Called before epoch `epoch` (1-based) starts.
+    public mutating func startEpoch(_ epoch: Int) {
+        if case .decay(let factor, let after) = spec, epoch > after { rate *= factor }
+    }
+
+    /// Called after validation; `improved` is whether it beat the best so far.
+    public mutating func endEpoch(improved: Bool) {
+        guard case .plateau(let factor, let patience) = spec else { return }
+        if improved {
+            epochsSinceDrop = 0
+        } else {
+            epochsSinceDrop += 1
+            if epochsSinceDrop > patience {
+                rate *= factor
+                epochsSinceDrop = 0
+            }
+        }
+    }
+}
+
+/// Stops training when validation perplexity has not improved for `patience` epochs.
+public struct EarlyStopping: Sendable {
+    public let patience: Int?
+    public private(set) var best = Double.infinity
+    public private(set) var bestEpoch: Int?
+    public private(set) var epochsWithoutImprovement = 0
+
+    public init(patience: Int?) { self.patience = patience }
+
+    /// Records epoch `epoch`'s validation perplexity; returns whether it is the best so far.
+    public mutating func record(_ perplexity: Double, epoch: Int) -> Bool {
+        if perplexity < best {
+            best = perplexity
+            bestEpoch = epoch
+            epochsWithoutImprovement = 0
+            return true
+        }
+        epochsWithoutImprovement += 1
+        return false
+    }
+
+    public var shouldStop: Bool {
+        guard let patience else { return false }
+        return epochsWithoutImprovement > patience
+    }
+}

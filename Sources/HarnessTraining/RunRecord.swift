@@ -1,0 +1,80 @@
+import Foundation
+
+/// Perplexities of one split: per direction and their mean (bilm-tf's biLM figure).
+public struct SplitPerplexity: Codable, Equatable, Sendable {
+    public var forward: Double?
+    public var backward: Double?
+    public var mean: Double
+    /// Target tokens scored per direction (`<eos>` included).
+    public var tokens: Int
+}
+
+/// `result.json`: what a finished run measured, and everything needed to compare it.
+public struct RunResult: Codable, Sendable {
+    public var name: String
+    public var specHash: String
+    public var seed: UInt64
+    public var perplexity: [String: SplitPerplexity]
+    public var bestEpoch: Int?
+    public var epochsRun: Int
+    public var stoppedEarly: Bool
+    public var trainTokens: Int
+    public var tokensPerSecond: Double
+    public var wallSeconds: Double
+    public var epochSeconds: [Double]
+    public var parameters: Int
+    public var parametersByComponent: [String: Int]
+    public var flopsPerToken: Double
+    public var vocabularySize: Int
+    public var threads: Int
+    public var blas: String
+    public var machine: String
+    public var commit: String?
+    public var finishedAt: String
+    /// The definition of the perplexities above.
+    public var perplexityDefinition = "exp(mean NLL in nats per target token, <eos> included), full softmax; mean = mean of the directions"
+}
+
+/// One line of `metrics.jsonl`.
+public struct MetricsRecord: Codable, Sendable {
+    public var kind: String         // "step" or "epoch"
+    public var epoch: Int
+    public var step: Int
+    public var tokens: Int
+    public var seconds: Double
+    public var learningRate: Double
+    /// Mean training loss in nats (the sampled-softmax estimate under that loss).
+    public var trainLoss: Double?
+    /// exp(trainLoss), only under the full softmax.
+    public var trainPerplexity: Double?
+    public var validPerplexity: Double?
+    public var tokensPerSecond: Double?
+}
+
+/// What this process runs on, for run records.
+public enum MachineInfo {
+    public static var description: String {
+        var model = "unknown CPU"
+        if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+           let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }) {
+            model = line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? model
+        }
+        return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores, "
+            + "\(ProcessInfo.processInfo.physicalMemory / (1 << 30)) GiB"
+    }
+
+    /// The git commit of the working directory, if it is a checkout.
+    public static var commit: String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "rev-parse", "--short=12", "HEAD"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

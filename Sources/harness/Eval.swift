@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import HarnessData
+import HarnessModel
+import HarnessSpec
+import HarnessTraining
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Recompute perplexity from a run's saved best model.")
+
+    @Argument(help: "A run directory (runs/<name>-<hash>).")
+    var runDirectory: String
+
+    @Option(help: "Split of the run's own data to score: valid or test.")
+    var split: String?
+
+    @Option(help: "Score valid.txt and test.txt of this corpus folder instead (with the run's vocabulary).")
+    var corpus: String?
+
+    func validate() throws {
+        if let split, !["valid", "test"].contains(split) { throw ValidationError("--split must be valid or test, not '\(split)'") }
+        if split != nil && corpus != nil { throw ValidationError("give --split or --corpus, not both") }
+    }
+
+    func run() throws {
+        try Exit.run {
+            let directory = RunDirectory(existing: runDirectory)
+            var spec = try SpecLoader.load(file: directory.spec)
+            if let corpus {
+                spec.data.valid = FileManager.default.fileExists(atPath: corpus + "/valid.txt") ? corpus + "/valid.txt" : nil
+                spec.data.test = FileManager.default.fileExists(atPath: corpus + "/test.txt") ? corpus + "/test.txt" : nil
+                if spec.data.valid == nil && spec.data.test == nil {
+                    throw DataError("no valid.txt or test.txt in this folder", file: corpus)
+                }
+            }
+            let experiment = try Experiment(spec, vocabularyFile: directory.vocabulary, loadTraining: false)
+            try Checkpoint.load(directory.bestCheckpoint, into: experiment.model.store, expectedSpecHash: spec.hash)
+            let context = StepContext(training: false)
+            var table: [String: SplitPerplexity] = [:]
+            for name in split.map({ [$0] }) ?? ["valid", "test"] {
+                guard let lines = name == "valid" ? experiment.valid : experiment.test else { continue }
+                table[name] = experiment.perplexity(experiment.evaluate(lines, context: context))
+            }
+            print(perplexityTable(table))
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import HarnessKernels
+@testable import HarnessData
+import HarnessModel
+import Testing
+
+/// Writes `text` (or raw bytes) to a fresh temporary file and returns its path.
+func temporaryFile(_ text: String? = nil, bytes: [UInt8]? = nil, name: String = "file.txt") -> String {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("harness-tests-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let path = folder.appendingPathComponent(name).path
+    FileManager.default.createFile(atPath: path, contents: Data(bytes ?? Array((text ?? "").utf8)))
+    return path
+}
+
+struct TextFileTests {
+    @Test func linesAndTokensAsPythonSplit() throws {
+        let lines = try TextFile.read(temporaryFile(" a b \n\n c\td \r\nlast"))
+        #expect(lines == [["a", "b"], [], ["c", "d"], ["last"]])
+    }
+
+    @Test func noExtraLineForATrailingNewline() throws {
+        #expect(try TextFile.read(temporaryFile("x\ny\n")) == [["x"], ["y"]])
+        #expect(try TextFile.read(temporaryFile("")) == [])
+    }
+
+    @Test func tokenBudgetCountsEOS() throws {
+        // 2 + 1, then 1 + 1: the budget of 4 is reached after the second line.
+        #expect(try TextFile.read(temporaryFile("a b\nc\nd e\n"), maxTokens: 4) == [["a", "b"], ["c"]])
+    }
+
+    @Test func invalidUTF8IsReportedWithLineAndColumn() {
+        let path = temporaryFile(bytes: Array("ok line\nbad ".utf8) + [0xC3, 0x28] + Array(" rest\n".utf8))
+        #expect(throws: DataError("invalid UTF-8", file: path, line: 2, column: 5)) { try TextFile.read(path) }
+    }
+
+    @Test func missingFilesAndFolders() {
+        #expect(throws: DataError("corpus file does not exist", file: "/nonexistent/train.txt")) {
+            try TextFile.read("/nonexistent/train.txt")
+        }
+        let folder = FileManager.default.temporaryDirectory.path
+        #expect(throws: DataError("expected a text file, found a directory", file: folder)) { try TextFile.read(folder) }
+    }
+}
+
+struct VocabularyTests {
+    let lines = [["b", "a", "b"], ["c", "b", "a"], []]
+
+    @Test func orderedByFrequencyThenString() {
+        let v = Vocabulary(training: lines, withBeginOfSentence: false)
+        // b: 3, <eos>: 3 (one per line, blank lines too), a: 2, c: 1, <unk>: 0.
+        #expect(v.tokens == ["<eos>", "b", "a", "c", "<unk>"])
+        #expect(v.counts == [3, 3, 2, 1, 0])
+        #expect(v.id("zebra") == v.unkID)
+    }
+
+    @Test func minCountAndMaxSizeFoldIntoUnk() {
+        let v = Vocabulary(training: lines, minCount: 2, withBeginOfSentence: true)
+        #expect(v.tokens == ["<bos>", "<eos>", "b", "a", "<unk>"])
+        #expect(v.counts.last == 1)
+        let small = Vocabulary(training: lines, maxSize: 4, withBeginOfSentence: false)
+        #expect(small.tokens == ["<eos>", "b", "a", "<unk>"])
+        #expect(small.counts == [3, 3, 2, 1])
+    }
+
+    @Test func givenVocabularyFile() throws {
+        let v = try Vocabulary(file: temporaryFile("the\ncat\n"), withBeginOfSentence: false)
+        #expect(v.tokens == ["the", "cat", "<eos>", "<unk>"])
+        let duplicate = temporaryFile("the\nthe\n")
+        #expect(throws: DataError("token 'the' is listed twice", file: duplicate, line: 2)) {
+            try Vocabulary(file: duplicate, withBeginOfSentence: false)
+        }
+    }
+}
+
+struct BatchingTests {
+    // Two lines, ids 1..5, <eos> = 0: stream 1 2 0 3 4 5 0 (7 tokens).
+    let lines: [[Int32]] = [[1, 2], [3, 4, 5]]
+
+    @Test func streamWindowsCarryAcrossColumns() {
+        let steps = Batching.stream(lines, eos: 0, batchSize: 2, bptt: 2, backwardDirections: [false])
+        // Columns of length 3: [1 2 0] and [3 4 5]; windows of 2 targets, then none left.
+        #expect(steps.count == 1)
+        let batch = steps[0][0]
+        #expect(batch.steps == 2 && batch.batchSize == 2)
+        #expect(batch.inputs == [1, 3, 2, 4])
+        #expect(batch.targets == [2, 4, 0, 5])
+        #expect(batch.mask == nil)
+    }
+
+    @Test func streamBackwardReadsTheReversedStream() {
+        let steps = Batching.stream(lines, eos: 0, batchSize: 1, bptt: 4, backwardDirections: [false, true])
+        // One column of 7: windows of 4 and 2 targets.
+        #expect(steps.map { $0[0].steps } == [4, 2])
+        #expect(steps[0][1].inputs == [0, 5, 4, 3])
+        #expect(steps[0][1].targets == [5, 4, 3, 0])
+        #expect(steps[1][1].inputs == [0, 2] && steps[1][1].targets == [2, 1])
+    }
+
+    @Test func sentencesArePaddedMaskedAndCut() {
+        var none: SeededGenerator? = nil
+        let steps = Batching.sentences([[5, 6, 7, 8, 9], [5]], bos: 1, eos: 0, batchSize: 2, maxLength: 3,
+                                       backwardDirections: [false, true], shuffle: &none)
+        // Pieces: [1 5 6 7], [7 8 9 0] (cut at 3 targets, sharing 7) and [1 5 0], sorted by length.
+        #expect(steps.count == 2)
+        let first = steps[0][0]
+        #expect(first.batchSize == 2 && first.steps == 3)
+        #expect(first.inputs == [1, 1, 5, 5, 0, 6])
+        #expect(first.targets == [5, 5, 0, 6, 0, 7])
+        #expect(first.mask == [1, 1, 1, 1, 0, 1])
+        // Backward: reversed within each piece, never reading padding first.
+        #expect(steps[0][1].inputs == [0, 7, 5, 6, 0, 5])
+        #expect(steps[0][1].mask == [1, 1, 1, 1, 0, 1])
+        #expect(steps[1][0].inputs == [7, 8, 9] && steps[1][0].targets == [8, 9, 0])
+    }
+
+    @Test func shufflingIsSeededAndKeepsEveryPiece() {
+        let many: [[Int32]] = (0..<50).map { Array(repeating: Int32($0 + 2), count: $0 % 7) }
+        var a: SeededGenerator? = SeededGenerator(seed: 1), b: SeededGenerator? = SeededGenerator(seed: 1)
+        let x = Batching.sentences(many, bos: 1, eos: 0, batchSize: 4, maxLength: 40, backwardDirections: [false], shuffle: &a)
+        let y = Batching.sentences(many, bos: 1, eos: 0, batchSize: 4, maxLength: 40, backwardDirections: [false], shuffle: &b)
+        #expect(x == y)
+        #expect(x.reduce(0) { $0 + $1[0].targetCount } == many.reduce(0) { $0 + $1.count + 1 })
+        var none: SeededGenerator? = nil
+        let ordered = Batching.sentences(many, bos: 1, eos: 0, batchSize: 4, maxLength: 40, backwardDirections: [false], shuffle: &none)
+        #expect(x != ordered)
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import HarnessKernels
+import HarnessModel
+@testable import HarnessSpec
+import Testing
+
+/// The experiments folder, from this file's location.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+struct SpecRoundTripTests {
+    static let experiments = ["smoke", "char-2layer", "word-2layer", "elmo-small", "zaremba-small", "zaremba-medium"]
+
+    @Test(arguments: experiments)
+    func resolvedSpecReadsBackToTheSameSpec(name: String) throws {
+        let spec = try SpecLoader.load(file: packageRoot.appendingPathComponent("experiments/\(name).yaml").path)
+        let text = spec.resolved.yaml()
+        let again = try SpecLoader.parse(text, file: "resolved.yaml")
+        #expect(again.resolved == spec.resolved)
+        #expect(again.hash == spec.hash)
+        #expect(again.model == spec.model && again.training == spec.training && again.data == spec.data)
+        #expect(again.resolved.yaml() == text)
+    }
+
+    @Test func defaultsAreFilledIn() throws {
+        let spec = try SpecLoader.parse(SpecErrorTests.base, file: "s.yaml", defaultName: "base")
+        #expect(spec.name == "base" && spec.seed == 1)
+        #expect(spec.model.direction == .bidirectional)
+        #expect(spec.model.output == .full && !spec.model.tieWeights)
+        #expect(spec.training.optimizer == .adagrad(learningRate: 0.2, initialAccumulator: 1))
+        #expect(spec.training.clipping == nil && spec.training.schedule == .constant)
+        #expect(spec.model.recurrent == RecurrentConfiguration(layers: 2, hiddenSize: 16, projectionSize: 8, residual: true))
+        #expect(spec.data.valid == "corpus/valid.txt" && spec.data.evalBatchSize == 4)
+        #expect(spec.evaluation.splits == ["valid", "test"])
+        #expect(spec.resolved.value(at: "training.optimizer.lr") == .scalar("0.2"))
+        #expect(spec.resolved.value(at: "model.recurrent.cell_clip") == .scalar("null"))
+    }
+
+    @Test func theHashChangesWithTheSpecButNotWithComments() throws {
+        let a = try SpecLoader.parse(SpecErrorTests.base, file: "a.yaml")
+        let b = try SpecLoader.parse("# a comment\n" + SpecErrorTests.base, file: "b.yaml")
+        let c = try SpecLoader.parse(SpecErrorTests.base + "seed: 2\n", file: "c.yaml")
+        #expect(a.hash == b.hash)
+        #expect(a.hash != c.hash)
+    }
+}
+
+struct RegistryTests {
+    @Test func typeNamesAreUniqueInEveryRegistry() {
+        for kind in Registries.catalog {
+            #expect(Set(kind.entries.map(\.type)).count == kind.entries.count, "\(kind.kind) has a duplicate type")
+        }
+    }
+
+    @Test func suggestionsFindTypos() {
+        #expect(nearest("lstmp", in: Registries.recurrent.types) == "lstm-projected")
+        #expect(nearest("sampled", in: Registries.output.types) == "sampled-softmax")
+        #expect(nearest("xyz", in: Registries.optimizer.types) == nil)
+    }
+
+    /// Every registered type, with its defaults (and the required keys given), makes a
+    /// spec that loads; every model component builds a model that computes a loss.
+    @Test func everyRegisteredTypeBuilds() throws {
+        let required: [String: String] = ["dim": "8", "hidden": "8", "projection": "8", "rate": "0.1", "max": "5"]
+        func item(_ kind: String, _ type: String) -> String {
+            let defaults = Registries.catalog.first { $0.kind == kind }!.entries.first { $0.type == type }!.defaults
+            guard case .mapping(let entries) = defaults else { return "{type: \(type)}" }
+            let keys = entries.filter { $0.key != "type" && $0.value == .scalar("required") }
+                .map { "\($0.key): \(required[$0.key]!)" }
+            return "{" + (["type: \(type)"] + keys).joined(separator: ", ") + "}"
+        }
+        var specs: [String] = []
+        for encoder in Registries.tokenEncoder.types {
+            for recurrent in Registries.recurrent.types {
+                for output in Registries.output.types {
+                    specs.append("""
+                        data: {corpus: c, batching: {type: stream}}
+                        model:
+                          token_encoder: \(item("token_encoder", encoder))
+                          recurrent: \(item("recurrent", recurrent))
+                          output: \(output == "sampled-softmax" ? "{type: sampled-softmax, samples: 3}" : item("output", output))
+                          dropout: [\(Registries.dropout.types.filter { $0 != "standard" }.map { item("dropout", $0) }.joined(separator: ", "))]
+                        training: {epochs: 1}
+                        """)
+                }
+            }
+        }
+        for optimizer in Registries.optimizer.types {
+            for schedule in Registries.schedule.types {
+                for clip in Registries.clipping.types {
+                    for batching in Registries.batching.types {
+                        specs.append("""
+                            data: {corpus: c, batching: \(item("batching", batching))}
+                            model: {token_encoder: {type: word, dim: 8}, recurrent: {type: lstm, hidden: 8}, dropout: [\(item("dropout", "standard"))]}
+                            training: {optimizer: \(item("optimizer", optimizer)), schedule: \(item("schedule", schedule)), clip: \(item("clip", clip))}
+                            """)
+                    }
+                }
+            }
+        }
+        for text in specs {
+            let spec = try SpecLoader.parse(text, file: "s.yaml")
+            var generator = SeededGenerator(seed: 1)
+            let words = ["<eos>", "<unk>", "a", "b", "c", "d"]
+            let characters = CharacterTable(tokens: words.map { .word($0) }, maxCharacters: 50)
+            let model = BiLM<Float>(spec.model.configuration(vocabularySize: words.count), characters: characters, generator: &generator)
+            let batch = SequenceBatch(steps: 2, batchSize: 1, inputs: [2, 3], targets: [3, 4])
+            let losses = model.evaluate(Array(repeating: batch, count: spec.model.direction.count), carryState: false,
+                                        context: StepContext(training: false))
+            #expect(losses.allSatisfy { $0.nll.isFinite && $0.tokens == 2 })
+        }
+        #expect(specs.count == 2 * 2 * 2 + 3 * 3 * 3 * 2)
+    }
+}

@@ -1,0 +1,247 @@
+import Foundation
+import HarnessData
+import HarnessKernels
+import HarnessModel
+import HarnessSpec
+@testable import HarnessTraining
+import Testing
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+func temporaryFolder() -> String {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("harness-tests-\(UUID().uuidString)").path
+    try! FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    return folder
+}
+
+/// The smoke spec with its corpus path made absolute (tests may run from anywhere).
+func smokeSpec() throws -> ExperimentSpec {
+    let text = try String(contentsOf: packageRoot.appendingPathComponent("experiments/smoke.yaml"), encoding: .utf8)
+        .replacingOccurrences(of: "corpus: Tests/", with: "corpus: \(packageRoot.path)/Tests/")
+    return try SpecLoader.parse(text, file: "smoke.yaml", defaultName: "smoke")
+}
+
+@Suite(.serialized)
+struct SmokeRunTests {
+    /// Pinned with seed 1 and one BLAS thread: the smoke model reaches 6.97 mean valid
+    /// perplexity; a regression that costs more than ~15 % fails. An untrained model
+    /// scores about V = 18.
+    static let validBound = 8.0
+
+    @Test func smokeSpecTrainsBelowItsPinnedBoundAndEvalRecomputesIt() throws {
+        let spec = try smokeSpec()
+        let runs = temporaryFolder()
+        let directory = RunDirectory(root: runs, name: spec.name, specHash: spec.hash)
+        let progress = Progress(isTerminal: false)
+        progress.quiet = true
+        let result = try Trainer(try Experiment(spec), directory: directory, progress: progress).run()
+        let valid = try #require(result.perplexity["valid"])
+        #expect(valid.mean < Self.validBound, "valid perplexity \(valid.mean)")
+        #expect(valid.forward != nil && valid.backward != nil)
+        #expect(abs(valid.mean - (valid.forward! + valid.backward!) / 2) < 1e-9)
+        #expect(result.perplexity["test"] != nil)
+        #expect(result.epochsRun == 4 && result.flopsPerToken > 0 && result.parameters > 0)
+        for file in [directory.spec, directory.vocabulary, directory.metrics, directory.result, directory.bestCheckpoint] {
+            #expect(FileManager.default.fileExists(atPath: file), "\(file) missing")
+        }
+        let metrics = try String(contentsOfFile: directory.metrics, encoding: .utf8).split(separator: "\n")
+        #expect(metrics.filter { $0.contains("\"kind\":\"epoch\"") }.count == 4)
+
+        // `harness eval`: the saved model and vocabulary give the same perplexities.
+        let saved = try SpecLoader.load(file: directory.spec)
+        #expect(saved.hash == spec.hash)
+        let experiment = try Experiment(saved, vocabularyFile: directory.vocabulary, loadTraining: false)
+        try Checkpoint.load(directory.bestCheckpoint, into: experiment.model.store, expectedSpecHash: saved.hash)
+        let again = experiment.perplexity(experiment.evaluate(experiment.valid!, context: StepContext(training: false)))
+        #expect(abs(again.mean - valid.mean) < 1e-9 * valid.mean)
+    }
+}
+
+struct DataErrorTests {
+    private func expectDataError(_ corpus: [String: [UInt8]?], message: String, file: String, line: Int? = nil, column: Int? = nil) throws {
+        let folder = temporaryFolder()
+        for (name, bytes) in corpus {
+            if let bytes { _ = FileManager.default.createFile(atPath: "\(folder)/\(name)", contents: Data(bytes)) }
+        }
+        let spec = try SpecLoader.parse("""
+            data: {corpus: \(folder), batching: {type: stream, batch_size: 1, bptt: 2}}
+            model: {token_encoder: {type: word, dim: 4}, recurrent: {type: lstm, hidden: 4}}
+            """, file: "s.yaml")
+        do {
+            _ = try Experiment(spec)
+            Issue.record("accepted")
+        } catch let error as DataError {
+            #expect(error == DataError(message, file: "\(folder)/\(file)", line: line, column: column))
+            #expect(ExitStatus.of(error)?.code == 65)
+        }
+    }
+
+    let text: [UInt8]? = Array(" a b \n c \n".utf8)
+
+    @Test func missingTrainingFile() throws {
+        try expectDataError(["valid.txt": text, "test.txt": text], message: "corpus file does not exist", file: "train.txt")
+    }
+
+    @Test func missingTestFile() throws {
+        try expectDataError(["train.txt": text, "valid.txt": text], message: "corpus file does not exist", file: "test.txt")
+    }
+
+    @Test func emptyTrainingSplit() throws {
+        try expectDataError(["train.txt": [], "valid.txt": text, "test.txt": text], message: "the training split is empty", file: "train.txt")
+    }
+
+    @Test func blankTrainingSplit() throws {
+        try expectDataError(["train.txt": Array(" \n\n".utf8), "valid.txt": text, "test.txt": text],
+                            message: "the training split has no tokens, only blank lines", file: "train.txt")
+    }
+
+    @Test func invalidUTF8InValidation() throws {
+        try expectDataError(["train.txt": text, "valid.txt": [0x61, 0x0A, 0x62, 0xFF], "test.txt": text],
+                            message: "invalid UTF-8", file: "valid.txt", line: 2, column: 2)
+    }
+
+    @Test func moreSamplesThanWordsIsASpecError() throws {
+        let folder = temporaryFolder()
+        for name in ["train", "valid", "test"] { _ = FileManager.default.createFile(atPath: "\(folder)/\(name).txt", contents: Data(text!)) }
+        let spec = try SpecLoader.parse("""
+            data: {corpus: \(folder), batching: {type: stream, batch_size: 1, bptt: 2}}
+            model:
+              token_encoder: {type: word, dim: 4}
+              recurrent: {type: lstm, hidden: 4}
+              output: {type: sampled-softmax, samples: 10}
+            """, file: "s.yaml")
+        let errors = try #require(throws: SpecErrors.self) { try Experiment(spec) }
+        #expect(errors.errors.map(\.description) == [
+            "s.yaml:5:44: error: sampled-softmax samples (10) must be fewer than the vocabulary (5 entries)"])
+        #expect(ExitStatus.of(errors)?.code == 64)
+    }
+}
+
+struct CheckpointTests {
+    private func model(hidden: Int = 4) -> BiLM<Float> {
+        var g = SeededGenerator(seed: 1)
+        return BiLM(BiLMConfiguration(vocabularySize: 7, direction: .forward, encoder: .word(size: 3),
+                                      recurrent: RecurrentConfiguration(layers: 1, hiddenSize: hidden)), generator: &g)
+    }
+
+    @Test func roundTripRestoresEveryValue() throws {
+        let path = temporaryFolder() + "/m.ckpt"
+        let a = model()
+        try Checkpoint.save(a.store, specHash: "abc", epoch: 3, to: path)
+        let b = model()
+        for i in 0..<b.store.count { b.store.values[i] = 0 }
+        #expect(try Checkpoint.load(path, into: b.store, expectedSpecHash: "abc") == 3)
+        #expect(Array(a.store.values) == Array(b.store.values))
+    }
+
+    @Test func damagedForeignAndMismatchedFilesAreRefused() throws {
+        let folder = temporaryFolder(), path = folder + "/m.ckpt"
+        try Checkpoint.save(model().store, specHash: "abc", epoch: 1, to: path)
+        var bytes = [UInt8](FileManager.default.contents(atPath: path)!)
+        func expect(_ reason: String, _ file: String = path, hash: String? = nil, hidden: Int = 4) {
+            #expect(throws: RunError.badCheckpoint(path: file, reason: reason)) {
+                try Checkpoint.load(file, into: model(hidden: hidden).store, expectedSpecHash: hash)
+            }
+        }
+        expect("written for spec abc, not xyz", hash: "xyz")
+        expect("does not fit this model: forward.layer0.input_weight (16x3) vs the model's forward.layer0.input_weight (20x3)", hidden: 5)
+        bytes[bytes.count / 2] ^= 0xFF
+        _ = FileManager.default.createFile(atPath: folder + "/flipped.ckpt", contents: Data(bytes))
+        expect("checksum mismatch (truncated or corrupted file)", folder + "/flipped.ckpt")
+        _ = FileManager.default.createFile(atPath: folder + "/short.ckpt", contents: Data(bytes.prefix(100)))
+        expect("checksum mismatch (truncated or corrupted file)", folder + "/short.ckpt")
+        _ = FileManager.default.createFile(atPath: folder + "/foreign.ckpt", contents: Data("not a checkpoint at all".utf8))
+        expect("not a harness checkpoint (bad magic)", folder + "/foreign.ckpt")
+        expect("no such file", folder + "/none.ckpt")
+    }
+}
+
+struct ScheduleTests {
+    @Test func decayAfterEpoch() {
+        var s = LearningRateSchedule(.decay(factor: 0.5, afterEpoch: 4), initialRate: 1)
+        var rates: [Double] = []
+        for epoch in 1...6 { s.startEpoch(epoch); rates.append(s.rate) }
+        #expect(rates == [1, 1, 1, 1, 0.5, 0.25])
+    }
+
+    @Test func plateauDropsAfterPatience() {
+        var s = LearningRateSchedule(.plateau(factor: 0.25, patience: 1), initialRate: 20)
+        for improved in [true, false, false, false, true] { s.endEpoch(improved: improved) }
+        #expect(s.rate == 5)  // one drop after two epochs without improvement
+    }
+
+    @Test func earlyStoppingCountsEpochsWithoutImprovement() {
+        var e = EarlyStopping(patience: 1)
+        let first = e.record(100, epoch: 1)
+        #expect(first)
+        let second = e.record(101, epoch: 2)
+        #expect(!second && !e.shouldStop)
+        let third = e.record(100, epoch: 3)
+        #expect(!third && e.shouldStop)
+        #expect(e.bestEpoch == 1)
+    }
+}
+
+/// The command line end to end: exit codes and the first line of the message.
+struct CommandLineTests {
+    static var harness: String {
+        URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appendingPathComponent("harness").path
+    }
+
+    private func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.harness)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output, error)
+    }
+
+    @Test func badSpecExits64() throws {
+        let path = temporaryFolder() + "/bad.yaml"
+        _ = FileManager.default.createFile(atPath: path, contents: Data("""
+            data: {corpus: c}
+            model: {token_encoder: {type: word, dim: 4}, recurrent: {type: lstmp, hidden: 4}}
+            """.utf8))
+        let r = try run(["validate", path])
+        #expect(r.status == 64)
+        #expect(r.error.hasPrefix("\(path):2:64: error: unknown type 'lstmp' for 'model.recurrent'; did you mean 'lstm-projected'?\n"))
+    }
+
+    @Test func missingSpecExits64() throws {
+        let r = try run(["run", "/nonexistent/spec.yaml"])
+        #expect(r.status == 64)
+        #expect(r.error.hasPrefix("/nonexistent/spec.yaml:1:1: error: spec file does not exist"))
+    }
+
+    @Test func badDataExits65() throws {
+        let path = temporaryFolder() + "/spec.yaml"
+        _ = FileManager.default.createFile(atPath: path, contents: Data("""
+            data: {corpus: /nonexistent/corpus}
+            model: {token_encoder: {type: word, dim: 4}, recurrent: {type: lstm, hidden: 4}}
+            """.utf8))
+        let r = try run(["run", path, "--runs", temporaryFolder()])
+        #expect(r.status == 65)
+        #expect(r.error == "/nonexistent/corpus/train.txt: error: corpus file does not exist\n")
+    }
+
+    @Test func componentsListsEveryType() throws {
+        let r = try run(["components"])
+        #expect(r.status == 0)
+        for type in Registries.catalog.flatMap({ $0.entries.map(\.type) }) { #expect(r.output.contains(" \(type) ")) }
+        let markdown = try run(["components", "--markdown"])
+        #expect(markdown.output.contains("### `lstm-projected`") && markdown.output.contains("| `cell_clip` | `null` |"))
+    }
+
+    @Test func validatePrintsTheResolvedSpecAndCosts() throws {
+        let r = try run(["validate", packageRoot.appendingPathComponent("experiments/smoke.yaml").path])
+        #expect(r.status == 0, "\(r.error)")
+        #expect(r.output.contains("  recurrent:") && r.output.contains("cell_clip: 3"))
+        #expect(r.output.contains("# parameters: ") && r.output.contains("# training FLOPs per target token: "))
+    }
+}
