@@ -78,7 +78,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HarnessSpecTests",
-            dependencies: ["HarnessSpec", "HarnessModel", "HarnessKernels"]
+            dependencies: ["HarnessSpec", "HarnessModel", "HarnessKernels", "HarnessTraining"]
         ),
         .testTarget(
             name: "HarnessDataTests",

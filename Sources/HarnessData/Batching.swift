@@ -38,11 +38,14 @@ public enum Batching {
     }
 
     /// Sentences mode: each line becomes `<bos> w1 … wn <eos>`, cut into pieces of at most
-    /// `maxLength` targets (consecutive pieces share their boundary token). Pieces of
-    /// similar length are batched together. With a `shuffle` generator, the pieces are
-    /// shuffled, sorted by length within groups of 50 batches, and the batches shuffled;
-    /// without, they are sorted by length (a deterministic evaluation order).
-    public static func sentences(_ lines: [[Int32]], bos: Int32, eos: Int32, batchSize: Int, maxLength: Int,
+    /// `maxLength` targets (consecutive pieces share their boundary token). With a
+    /// `shuffle` generator (training) the pieces are shuffled, and with `bucket` also
+    /// sorted by length within groups of 50 batches before the batches are shuffled: less
+    /// padding, but batches of near-identical pieces (WikiText-2's blank lines become
+    /// whole batches of `<bos> <eos>`) — measured on char-2layer at 500k tokens: 7.7k vs
+    /// 5.4k tokens/s, valid perplexity 764 vs 506. Without a generator (evaluation) the
+    /// pieces are sorted by length, a deterministic order with little padding.
+    public static func sentences(_ lines: [[Int32]], bos: Int32, eos: Int32, batchSize: Int, maxLength: Int, bucket: Bool = false,
                                  backwardDirections: [Bool], shuffle: inout SeededGenerator?) -> [[SequenceBatch]] {
         var pieces: [[Int32]] = []
         for line in lines {
@@ -56,7 +59,7 @@ public enum Batching {
         var batches: [[[Int32]]] = []
         if var generator = shuffle {
             shuffleInPlace(&pieces, &generator)
-            let group = 50 * batchSize
+            let group = bucket ? 50 * batchSize : batchSize
             var start = 0
             while start < pieces.count {
                 let sorted = pieces[start ..< min(start + group, pieces.count)].sorted { $0.count < $1.count }

@@ -73,6 +73,8 @@ public final class BiLM<T: Scalar> {
     public let stacks: [RecurrentStack<T>]
     public let output: OutputLayer<T>
     public let store: ParameterStore<T>
+    /// slot[id] = row of `id` among the step's distinct tokens, or −1 (char-CNN only).
+    private var slot: [Int32]
 
     /// - Parameters:
     ///   - characters: the vocabulary's character ids; required by the char-CNN encoder.
@@ -112,6 +114,7 @@ public final class BiLM<T: Scalar> {
         output = OutputLayer(vocabularySize: v, inputSize: configuration.recurrent.outputSize, loss: configuration.output,
                              tiedTo: tiedTable, initScale: scale)
         store = ParameterStore(encoderParameters + stacks.flatMap(\.parameters) + output.parameters, generator: &generator)
+        slot = Array(repeating: -1, count: v)
     }
 
     /// Forgets the carried LSTM states (stream mode: at the start of an epoch or an evaluation).
@@ -149,9 +152,26 @@ public final class BiLM<T: Scalar> {
         }
         // Encoder, once for every direction's tokens.
         var tokens: Matrix<T>
+        var distinct = 0
+        var distinctRow: UnsafeMutablePointer<Int32>?
         switch encoder {
-        case .word(let e): tokens = e.forward(ids: ids, count: rows, context: context)
-        case .charCNN(let e): tokens = e.forward(ids: ids, count: rows, context: context)
+        case .word(let e):
+            tokens = e.forward(ids: ids, count: rows, context: context)
+        case .charCNN(let e):
+            // The char-CNN runs once per distinct token of the step (both directions
+            // share most of theirs), and its rows are gathered back.
+            let uniqueIDs = arena.allocate(rows, of: Int32.self)
+            let row = arena.allocate(rows, of: Int32.self)
+            for r in 0..<rows {
+                let id = Int(ids[r])
+                if slot[id] < 0 { slot[id] = Int32(distinct); uniqueIDs[distinct] = ids[r]; distinct += 1 }
+                row[r] = slot[id]
+            }
+            for u in 0..<distinct { slot[Int(uniqueIDs[u])] = -1 }
+            let encoded = e.forward(ids: uniqueIDs, count: distinct, context: context)
+            tokens = arena.matrix(rows, encoded.columns, of: T.self)
+            for r in 0..<rows { tokens.row(r).update(from: encoded.row(Int(row[r])), count: encoded.columns) }
+            distinctRow = row
         }
         tokens = tokenDropout.forward(tokens, ids: ids, vocabularySize: configuration.vocabularySize, context: context)
         // One stack per direction, outputs side by side.
@@ -188,8 +208,12 @@ public final class BiLM<T: Scalar> {
         }
         let dEncoded = tokenDropout.backward(dTokens, context: context)
         switch encoder {
-        case .word(let e): e.backward(dEncoded, context: context)
-        case .charCNN(let e): e.backward(dEncoded, context: context)
+        case .word(let e):
+            e.backward(dEncoded, context: context)
+        case .charCNN(let e):
+            let dDistinct = arena.matrix(distinct, dEncoded.columns, zeroed: true, of: T.self)
+            for r in 0..<rows { axpy(dEncoded.columns, 1, dEncoded.row(r), dDistinct.row(Int(distinctRow![r]))) }
+            e.backward(dDistinct, context: context)
         }
         return (objective, directions)
     }

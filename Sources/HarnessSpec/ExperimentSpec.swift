@@ -49,12 +49,13 @@ public enum BatchingSpec: Sendable, Equatable {
     /// across windows (Zaremba et al.; the protocol of PTB/WikiText numbers).
     case stream(batchSize: Int, bptt: Int)
     /// Whole sentences `<bos> … <eos>`, cut into pieces of at most `maxLength` targets,
-    /// length-bucketed, padded and masked; shuffled in training; state reset per batch.
-    case sentences(batchSize: Int, maxLength: Int)
+    /// shuffled in training (length-bucketed with `bucket`), padded and masked; state
+    /// reset per batch.
+    case sentences(batchSize: Int, maxLength: Int, bucket: Bool)
 
     public var batchSize: Int {
         switch self {
-        case .stream(let b, _), .sentences(let b, _): return b
+        case .stream(let b, _), .sentences(let b, _, _): return b
         }
     }
 

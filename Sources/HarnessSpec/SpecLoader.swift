@@ -208,9 +208,6 @@ public enum SpecLoader {
             source.error("evaluation split '\(split)' has no file (data.\(split) or data.corpus)",
                          at: source.locations["evaluation.splits"] ?? root)
         }
-        if case .sentences(_, let maxLength) = data.batching, maxLength < 1 {
-            source.error("max_length must be positive", at: root)
-        }
     }
 
     // MARK: Helpers

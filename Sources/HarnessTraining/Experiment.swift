@@ -68,11 +68,11 @@ public final class Experiment {
         case .stream(let b, let bptt):
             return Batching.stream(lines, eos: vocabulary.eosID, batchSize: training ? b : spec.data.evalBatchSize, bptt: bptt,
                                    backwardDirections: backwardDirections)
-        case .sentences(let b, let maxLength):
+        case .sentences(let b, let maxLength, let bucket):
             var generator: SeededGenerator? = training ? streams.data : nil
             let steps = Batching.sentences(lines, bos: vocabulary.bosID!, eos: vocabulary.eosID,
                                            batchSize: training ? b : spec.data.evalBatchSize, maxLength: maxLength,
-                                           backwardDirections: backwardDirections, shuffle: &generator)
+                                           bucket: bucket, backwardDirections: backwardDirections, shuffle: &generator)
             if training, let generator { streams.data = generator }
             return steps
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import HarnessSpec
 
 struct Components: ParsableCommand {
@@ -17,7 +18,7 @@ struct Components: ParsableCommand {
                     print("### `\(entry.type)`\n\n\(entry.summary)\n")
                     if !fields.isEmpty {
                         print("| key | default | meaning |\n|---|---|---|")
-                        for f in fields { print("| `\(f.key)` | `\(f.value.flow)` | \(f.doc) |") }
+                        for f in fields { print("| `\(f.key)` | `\(f.value.flow)` | \(f.doc.replacingOccurrences(of: "|", with: "\\|")) |") }
                     }
                     print("")
                 } else {

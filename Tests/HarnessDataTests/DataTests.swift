@@ -125,4 +125,16 @@ struct BatchingTests {
         let ordered = Batching.sentences(many, bos: 1, eos: 0, batchSize: 4, maxLength: 40, backwardDirections: [false], shuffle: &none)
         #expect(x != ordered)
     }
+
+    @Test func bucketingCutsPadding() {
+        var lengths: SeededGenerator = SeededGenerator(seed: 3)
+        let many: [[Int32]] = (0..<400).map { _ in Array(repeating: 5, count: Int(lengths.next() % 30)) }
+        func padding(bucket: Bool) -> Int {
+            var g: SeededGenerator? = SeededGenerator(seed: 4)
+            let steps = Batching.sentences(many, bos: 1, eos: 0, batchSize: 8, maxLength: 40, bucket: bucket,
+                                           backwardDirections: [false], shuffle: &g)
+            return steps.reduce(0) { $0 + $1[0].count - $1[0].targetCount }
+        }
+        #expect(padding(bucket: true) * 5 < padding(bucket: false))
+    }
 }

@@ -1,9 +1,10 @@
 import Foundation
 @testable import HarnessSpec
+import HarnessTraining
 import Testing
 
 /// Bad specs, each with the exact first line the user sees (`file:line:col: error: …`).
-/// Exit codes are checked end to end in HarnessTrainingTests.
+/// Every one exits with code 64 (checked end to end for a few in HarnessTrainingTests).
 struct SpecErrorTests {
     struct Case: CustomTestStringConvertible, Sendable {
         var name: String
@@ -109,6 +110,7 @@ struct SpecErrorTests {
             Issue.record("\(c.name): the spec was accepted")
         } catch let errors as SpecErrors {
             #expect(errors.errors.map(\.description) == c.expected)
+            #expect(ExitStatus.of(errors)?.code == 64)
         } catch {
             Issue.record("unexpected error \(error)")
         }
