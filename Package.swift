@@ -57,10 +57,16 @@ let package = Package(
             swiftSettings: optimized
         ),
 
+        .target(
+            name: "HarnessReports",
+            dependencies: ["HarnessTraining", "HarnessSpec", .product(name: "Yams", package: "Yams")],
+            swiftSettings: optimized
+        ),
+
         // Executables
         .executableTarget(
             name: "harness",
-            dependencies: ["HarnessTraining", "HarnessSpec", "HarnessData", "HarnessModel",
+            dependencies: ["HarnessTraining", "HarnessReports", "HarnessSpec", "HarnessData", "HarnessModel",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimized
         ),
@@ -87,6 +93,10 @@ let package = Package(
         .testTarget(
             name: "HarnessTrainingTests",
             dependencies: ["HarnessTraining", "HarnessSpec", "HarnessData", "HarnessModel", "harness"]
+        ),
+        .testTarget(
+            name: "HarnessReportsTests",
+            dependencies: ["HarnessReports", "HarnessTraining", "HarnessSpec", "harness"]
         ),
         .testTarget(
             name: "HarnessModelTests",

@@ -120,6 +120,13 @@ public final class BiLM<T: Scalar> {
     /// Forgets the carried LSTM states (stream mode: at the start of an epoch or an evaluation).
     public func resetState() { stacks.forEach { $0.resetState() } }
 
+    /// A copy of every stack's carried state.
+    public func saveState() -> [[LSTMState<T>]] { stacks.map { $0.saveState() } }
+
+    public func restoreState(_ saved: [[LSTMState<T>]]) {
+        for (stack, state) in zip(stacks, saved) { stack.restoreState(state) }
+    }
+
     /// The training step's loss and gradients (accumulated into `store.gradients`; zero
     /// them first). Uses the sampled softmax when configured.
     /// - Returns: the objective (mean NLL per target × `lossScale`) and each direction's loss.

@@ -63,6 +63,19 @@ public final class RecurrentStack<T: Scalar> {
     /// Forgets the carried state (start of an epoch or of an evaluation pass).
     public func resetState() { states.forEach { $0.reset() } }
 
+    /// A copy of the carried state (h and c of every layer), e.g. around a mid-epoch evaluation.
+    public func saveState() -> [LSTMState<T>] {
+        states.map { old in
+            let copy = LSTMState<T>(batchSize: old.h.rows, outputSize: old.h.columns, cellSize: old.c.columns)
+            copy.h.base.update(from: old.h.base, count: old.h.count)
+            copy.c.base.update(from: old.c.base, count: old.c.count)
+            return copy
+        }
+    }
+
+    /// Puts back a state from `saveState()` (whatever batch size was used in between).
+    public func restoreState(_ saved: [LSTMState<T>]) { states = saved }
+
     /// x (T·B, D) → (T·B, P). With `carryState`, starts from the state the previous call left.
     public func forward(_ x: Matrix<T>, steps: Int, batchSize: Int, carryState: Bool, context: StepContext) -> Matrix<T> {
         if carryState && (states.count != layers.count || states.first?.h.rows != batchSize) {

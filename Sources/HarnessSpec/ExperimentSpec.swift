@@ -144,6 +144,8 @@ public struct TrainingSpec: Sendable, Equatable {
 public struct EvaluationSpec: Sendable, Equatable {
     /// Splits scored with the best weights at the end of the run.
     public var splits: [String]
+    /// Also score the validation split every this many training tokens (learning curves).
+    public var everyTokens: Int?
 }
 
 extension String {

@@ -188,7 +188,11 @@ public enum SpecLoader {
         }
         if r.node("splits") == nil { splits = available }
         r.record("splits", value: .list(splits.map { .scalar($0) }), doc: "scored with the best weights at the end")
-        return EvaluationSpec(splits: splits)
+        let every = r.optionalInt("every_tokens", range: 1...Int.max, doc: "also score valid every N training tokens (curves)")
+        if every != nil && !available.contains("valid") {
+            r.source.error("every_tokens needs a validation split (data.valid or data.corpus)", at: r.location(of: "every_tokens"))
+        }
+        return EvaluationSpec(splits: splits, everyTokens: every)
     }
 
     private static func checkCombinations(_ source: SpecSource, data: DataSpec, model: ModelSpec, training: TrainingSpec,
@@ -212,7 +216,7 @@ public enum SpecLoader {
 
     // MARK: Helpers
 
-    static func yamlError(_ error: YamlError, file: String) -> SpecError {
+    public static func yamlError(_ error: YamlError, file: String) -> SpecError {
         func at(_ mark: Mark) -> SourceLocation { SourceLocation(file: file, line: mark.line, column: mark.column) }
         switch error {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):

@@ -15,13 +15,13 @@ public final class SpecSource {
         self.text = text
     }
 
-    func error(_ message: String, at location: SourceLocation, suggestion: String? = nil, note: String? = nil) {
+    public func error(_ message: String, at location: SourceLocation, suggestion: String? = nil, note: String? = nil) {
         errors.append(SpecError(message, at: location, suggestion: suggestion, note: note))
     }
 
     func noteLocation(_ path: String, _ location: SourceLocation) { locations[path] = location }
 
-    func location(of node: Node?, fallback: SourceLocation) -> SourceLocation {
+    public func location(of node: Node?, fallback: SourceLocation) -> SourceLocation {
         guard let mark = node?.mark else { return fallback }
         return SourceLocation(file: file, line: mark.line, column: mark.column)
     }

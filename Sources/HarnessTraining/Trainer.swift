@@ -13,6 +13,10 @@ public final class Trainer {
     public let directory: RunDirectory
     public let progress: Progress
 
+    /// BLAS threads for this run, overriding the spec's `training.threads` without
+    /// changing the spec (a sweep divides the cores between its jobs).
+    public var threads: Int?
+
     public init(_ experiment: Experiment, directory: RunDirectory, progress: Progress = Progress()) {
         self.experiment = experiment
         self.directory = directory
@@ -61,7 +65,7 @@ public final class Trainer {
     public func run() throws -> RunResult {
         let spec = experiment.spec, training = spec.training, model = experiment.model
         let started = Date()
-        let threads = training.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let threads = self.threads ?? training.threads ?? ProcessInfo.processInfo.activeProcessorCount
         BLAS.threads = threads
         try directory.create()
         try AtomicFile.write(spec.resolved.yaml(), to: directory.spec)
@@ -121,6 +125,15 @@ public final class Trainer {
                                                        trainLoss: mean, trainPerplexity: sampled ? nil : Foundation.exp(mean),
                                                        tokensPerSecond: Double(windowTokens) / Date().timeIntervalSince(windowStart)))
                     windowLoss = 0; windowTokens = 0; windowStart = Date()
+                }
+                if let every = spec.evaluation.everyTokens, let valid = experiment.valid,
+                   tokens / every > (tokens - stepTokens) / every {
+                    let state = model.saveState()
+                    let perplexity = experiment.perplexity(experiment.evaluate(valid, context: evaluation)).mean
+                    model.restoreState(state)
+                    try directory.append(MetricsRecord(kind: "validation", epoch: epoch, step: step, tokens: tokens,
+                                                       seconds: Date().timeIntervalSince(started), learningRate: schedule.rate,
+                                                       validPerplexity: perplexity))
                 }
                 if let budget = training.maxTokens, tokens >= budget { budgetReached = true }
                 if budgetReached { break }

@@ -15,6 +15,9 @@ struct Run: ParsableCommand {
     @Flag(help: "No progress output, only the results.")
     var quiet = false
 
+    @Option(help: "BLAS threads (default: the spec's training.threads, else all cores); not part of the spec's identity.")
+    var threads: Int?
+
     func run() throws {
         try Exit.run {
             let spec = try SpecLoader.load(file: self.spec)
@@ -24,7 +27,9 @@ struct Run: ParsableCommand {
             progress.quiet = quiet
             progress.line("\(spec.name): \(experiment.model.store.count) parameters, vocabulary \(experiment.vocabulary.count), "
                           + "\(experiment.train.reduce(0) { $0 + $1.count + 1 }) training tokens → \(directory.path)")
-            let result = try Trainer(experiment, directory: directory, progress: progress).run()
+            let trainer = Trainer(experiment, directory: directory, progress: progress)
+            trainer.threads = threads
+            let result = try trainer.run()
             print(perplexityTable(result.perplexity))
             print(String(format: "%.0f training tokens/s, %@ in all, best epoch %@, results in %@", result.tokensPerSecond,
                          Progress.duration(result.wallSeconds), result.bestEpoch.map(String.init) ?? "-", directory.result))

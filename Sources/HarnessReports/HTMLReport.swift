@@ -1,0 +1,75 @@
+import Foundation
+import HarnessTraining
+
+/// A self-contained HTML page (inline CSS and SVG, no scripts, no external resources):
+/// each sweep's table and its plots — validation perplexity against training tokens and
+/// against wall time for every point, and final validation perplexity against cost.
+public enum HTMLReport {
+    public static func render(_ reports: [SweepReport]) -> String {
+        var html = """
+            <!DOCTYPE html>
+            <html xmlns="http://www.w3.org/1999/xhtml" lang="en"><head><meta charset="utf-8"/>
+            <title>LM Harness report</title>
+            <style>
+            body { font-family: sans-serif; margin: 2em; color: #222; }
+            table { border-collapse: collapse; font-size: 13px; margin: 1em 0; }
+            th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+            th { background: #f4f4f4; } td.label { text-align: left; } tr.baseline { background: #fffbe6; }
+            tr.failed { color: #b00; } .plots { display: flex; flex-wrap: wrap; gap: 1em; } .note { color: #666; font-size: 12px; }
+            </style></head><body>
+            <h1>LM Harness report</h1>
+
+            """
+        for report in reports {
+            html += "<h2>Sweep <code>\(escape(report.name))</code></h2>\n<table><tr>"
+            for h in report.header { html += "<th>\(escape(h))</th>" }
+            html += "</tr>\n"
+            for row in report.rows {
+                let cls = row.isBaseline ? " class=\"baseline\"" : row.status == "failed" ? " class=\"failed\"" : ""
+                html += "<tr\(cls)>"
+                for (i, cell) in report.cells(row).enumerated() {
+                    html += i < report.axes.count ? "<td class=\"label\">\(escape(cell))</td>" : "<td>\(escape(cell))</td>"
+                }
+                html += "</tr>\n"
+            }
+            html += "</table>\n<p class=\"note\">\(escape(SweepReport.definition))</p>\n"
+            for row in report.rows where !row.failures.isEmpty {
+                html += "<p class=\"note\"><b>\(escape(row.group))</b> failed: <code>\(escape(row.failures[0]))</code></p>\n"
+            }
+            // One colour per point, one line per replicate run.
+            func series(_ x: @escaping (Curve) -> Double) -> [SVGPlot.Series] {
+                report.rows.map { row in
+                    SVGPlot.Series(label: row.labels.map(\.label).joined(separator: ", "),
+                                   lines: row.runs.map { validationCurve(RunDirectory(existing: $0)).map { (x($0), $0.perplexity) } })
+                }
+            }
+            html += "<div class=\"plots\">"
+            html += SVGPlot(title: "validation perplexity vs training tokens", xLabel: "training target tokens",
+                            yLabel: "valid perplexity (mean)", series: series(\.tokens)).render()
+            html += SVGPlot(title: "validation perplexity vs wall time", xLabel: "seconds", yLabel: "valid perplexity (mean)",
+                            series: series(\.seconds)).render()
+            let cost = report.rows.compactMap { row -> SVGPlot.Series? in
+                guard let valid = row.valid?.mean.mean, let flops = row.flopsPerToken,
+                      let results = try? row.runs.map({ try RunDirectory(existing: $0).readResult() }), let first = results.first else { return nil }
+                return SVGPlot.Series(label: row.labels.map(\.label).joined(separator: ", "),
+                                      lines: [[(flops * Double(first.trainTokens), valid)]])
+            }
+            html += SVGPlot(title: "final validation perplexity vs training cost", xLabel: "training FLOPs (model)",
+                            yLabel: "valid perplexity (mean)", series: cost, markersOnly: true).render()
+            html += "</div>\n"
+        }
+        return html + "</body></html>\n"
+    }
+
+    struct Curve { var tokens: Double; var seconds: Double; var perplexity: Double }
+
+    /// The validation measurements of a run from its `metrics.jsonl`.
+    static func validationCurve(_ run: RunDirectory) -> [Curve] {
+        guard let text = try? String(contentsOfFile: run.metrics, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            guard let record = try? JSONDecoder().decode(MetricsRecord.self, from: Data(line.utf8)),
+                  let valid = record.validPerplexity else { return nil }
+            return Curve(tokens: Double(record.tokens), seconds: record.seconds, perplexity: valid)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// Plain-text renderings of a sweep report.
+extension SweepReport {
+    static let definition = "perplexity = exp(mean NLL in nats per target token, <eos> included), full softmax; "
+        + "mean = mean of the forward and backward perplexities; ± = sample standard deviation over seeds"
+
+    /// The table cells of a row, in `header` order.
+    func cells(_ row: Row) -> [String] {
+        func p(_ s: Statistic?) -> String { s?.formatted() ?? "–" }
+        var delta = "–"
+        if row.isBaseline {
+            delta = "baseline"
+        } else if let d = row.validDelta {
+            delta = String(format: "%+.2f", d)
+        }
+        let status = row.status + (row.seeds > 1 ? " (\(row.finished)/\(row.seeds) seeds)" : "")
+        let tokens = row.tokensPerSecond.map { String(format: "%.0f", $0.mean) } ?? "–"
+        let wall = row.wallSeconds.map { String(format: "%.0f", $0.mean) } ?? "–"
+        let parameters = row.parameters.map(String.init) ?? "–"
+        let flops = row.flopsPerToken.map { String(format: "%.3g", $0) } ?? "–"
+        var result: [String] = row.labels.map(\.label)
+        result += [status, p(row.valid?.forward), p(row.valid?.backward), p(row.valid?.mean), delta]
+        result += [p(row.test?.forward), p(row.test?.backward), p(row.test?.mean)]
+        result += [tokens, wall, parameters, flops]
+        return result
+    }
+
+    var header: [String] {
+        axes + ["status", "valid fwd", "valid bwd", "valid mean", "Δ valid mean", "test fwd", "test bwd", "test mean",
+                "tokens/s", "wall s", "parameters", "FLOPs/token"]
+    }
+
+    public var markdown: String {
+        var lines = ["### Sweep `\(name)`", ""]
+        lines.append("| " + header.joined(separator: " | ") + " |")
+        lines.append("|" + header.map { _ in "---" }.joined(separator: "|") + "|")
+        for row in rows { lines.append("| " + cells(row).map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |") }
+        lines.append("")
+        lines.append("_\(Self.definition); Δ against \(baseline.map { "`\($0)`" } ?? "the first point")._")
+        for row in rows where !row.failures.isEmpty {
+            lines.append("")
+            lines.append("**\(row.group)** failed: `\(row.failures[0].split(separator: "\n").first ?? "")`")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public var csv: String {
+        func quote(_ s: String) -> String { s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+        var lines = [(["sweep"] + header).map(quote).joined(separator: ",")]
+        for row in rows { lines.append(([name] + cells(row)).map(quote).joined(separator: ",")) }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try! encoder.encode(self), as: UTF8.self) + "\n"
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import HarnessSpec
+import Yams
+
+/// One configuration of a sweep: its axis values, its seed, and its spec.
+public struct SweepPoint: Codable, Equatable, Sendable {
+    /// Axis path → label of the value, in axis order.
+    public var axes: [Axis]
+    public var seed: Int?
+    /// `<sweep>-<first 8 hex digits of the resolved spec's hash>`: the run directory's name.
+    public var id: String
+    /// The point's spec as YAML (written next to its run for `harness run`).
+    public var specText: String
+    /// Why the point's spec is invalid, if it is.
+    public var invalid: String?
+
+    public struct Axis: Codable, Equatable, Sendable {
+        public var path: String
+        public var label: String
+    }
+
+    /// The labels without the seed: the key that groups a point's replicates.
+    public var group: String { axes.map { "\($0.path)=\($0.label)" }.joined(separator: ", ") }
+}
+
+extension SweepSpec {
+    /// Every point: grid combinations × zip positions × seeds, in that nesting order.
+    /// Points whose resolved specs coincide share an id and are listed once.
+    public func expand() throws -> [SweepPoint] {
+        guard let data = FileManager.default.contents(atPath: base), let text = String(data: data, encoding: .utf8) else {
+            throw SpecErrors([SpecError("base spec \(base) does not exist or is not readable UTF-8",
+                                        at: SourceLocation(file: file, line: 1, column: 1))], source: nil)
+        }
+        guard var root = try Yams.compose(yaml: text) else {
+            throw SpecErrors([SpecError("base spec \(base) is empty", at: SourceLocation(file: base, line: 1, column: 1))], source: nil)
+        }
+        _ = try SpecLoader.parse(text, file: base)   // the base itself must be valid
+        root = setting(root, path: ["name"], to: Node(name))
+        for (path, value) in set { root = setting(root, path: path.split(separator: ".").map(String.init), to: value) }
+
+        var combinations: [[(Axis, Node)]] = [[]]
+        for axis in grid {
+            combinations = combinations.flatMap { prefix in axis.values.map { prefix + [(axis, $0)] } }
+        }
+        if let length = zip.first?.values.count {
+            combinations = combinations.flatMap { prefix in (0..<length).map { i in prefix + zip.map { ($0, $0.values[i]) } } }
+        }
+        let labels = uniqueLabels()
+        var points: [SweepPoint] = []
+        var seen = Set<String>()
+        for combination in combinations {
+            for seed in seeds.isEmpty ? [nil] : seeds.map(Optional.some) {
+                var node = root
+                for (axis, value) in combination {
+                    node = setting(node, path: axis.path.split(separator: ".").map(String.init), to: value)
+                }
+                if let seed { node = setting(node, path: ["seed"], to: Node(String(seed))) }
+                let yaml = try Yams.serialize(node: node)
+                let axes = combination.map { SweepPoint.Axis(path: $0.0.path, label: labels[$0.0.path]![flow($0.1)]!) }
+                var point: SweepPoint
+                let invalidID = "\(name)-invalid-\(fnv1aHex(yaml).prefix(8))"
+                do {
+                    // Errors cite the point's spec as the runner writes it: <runs>/<id>/point.yaml.
+                    let spec = try SpecLoader.parse(yaml, file: "\(invalidID)/point.yaml", defaultName: name)
+                    point = SweepPoint(axes: axes, seed: seed, id: "\(name)-\(spec.hash.prefix(8))", specText: yaml, invalid: nil)
+                } catch let errors as SpecErrors {
+                    point = SweepPoint(axes: axes, seed: seed, id: invalidID, specText: yaml,
+                                       invalid: errors.errors.map(\.description).joined(separator: "\n"))
+                }
+                if seen.insert(point.id).inserted { points.append(point) }
+            }
+        }
+        return points
+    }
+
+    /// Labels per axis value; where two values of an axis share a short label, the axis
+    /// uses the values' full flow YAML instead.
+    private func uniqueLabels() -> [String: [String: String]] {
+        var result: [String: [String: String]] = [:]
+        for axis in grid + zip {
+            let short = axis.values.map(label)
+            let distinct = Set(short).count == Set(axis.values.map(flow)).count
+            result[axis.path] = Dictionary(axis.values.map { (flow($0), distinct ? label($0) : flow($0)) }) { a, _ in a }
+        }
+        return result
+    }
+
+    /// The points of shard `index` of `count`: every `count`-th point by position in the
+    /// sorted ids, so that the shards cover each point exactly once whatever the order
+    /// of expansion.
+    public static func shard(_ points: [SweepPoint], index: Int, count: Int) -> [SweepPoint] {
+        precondition(count >= 1 && index >= 0 && index < count, "shard \(index)/\(count)")
+        let sorted = points.sorted { $0.id < $1.id }
+        return sorted.enumerated().filter { $0.offset % count == index }.map(\.element)
+    }
+}
+
+/// `node` with the value at `path` replaced by `value` (mappings created as needed).
+func setting(_ node: Node, path: [String], to value: Node) -> Node {
+    guard let key = path.first else { return value }
+    var pairs: [(Node, Node)] = []
+    if case .mapping(let mapping) = node { pairs = mapping.map { ($0.key, $0.value) } }
+    if let i = pairs.firstIndex(where: { $0.0.string == key }) {
+        pairs[i].1 = setting(pairs[i].1, path: Array(path.dropFirst()), to: value)
+    } else {
+        pairs.append((Node(key), setting(Node([(Node, Node)]()), path: Array(path.dropFirst()), to: value)))
+    }
+    return Node(pairs)
+}
+
+func fnv1aHex(_ text: String) -> String {
+    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in text.utf8 { h ^= UInt64(byte); h = h &* 0x100_0000_01B3 }
+    let s = String(h, radix: 16)
+    return String(repeating: "0", count: 16 - s.count) + s
+}

@@ -1,0 +1,85 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+@testable import HarnessReports
+@testable import HarnessTraining
+import Testing
+
+/// Report arithmetic on hand-made run records.
+struct ReportTests {
+    static func result(valid: (Double, Double), test: Double, tokensPerSecond: Double) -> RunResult {
+        RunResult(name: "f", specHash: "h", seed: 1,
+                  perplexity: ["valid": SplitPerplexity(forward: valid.0, backward: valid.1, mean: (valid.0 + valid.1) / 2, tokens: 10),
+                               "test": SplitPerplexity(forward: test, backward: test, mean: test, tokens: 10)],
+                  bestEpoch: 1, epochsRun: 1, stoppedEarly: false, trainTokens: 1000, tokensPerSecond: tokensPerSecond,
+                  wallSeconds: 10, epochSeconds: [10], parameters: 123, parametersByComponent: [:], flopsPerToken: 1e6,
+                  vocabularySize: 10, threads: 1, blas: "", machine: "", commit: nil, finishedAt: "")
+    }
+
+    /// Two points (word, char) × three seeds; char is the baseline; one word seed failed.
+    static func fixture() throws -> (SweepReport, String) {
+        let root = temporaryFolder()
+        func axes(_ label: String) -> [SweepPoint.Axis] { [.init(path: "model.token_encoder", label: label)] }
+        let manifest = SweepManifest(name: "fixture", axes: ["model.token_encoder"], baseline: ["model.token_encoder": "char-cnn"],
+                                     points: [
+                                        .init(id: "w1", axes: axes("word"), seed: 1), .init(id: "w2", axes: axes("word"), seed: 2),
+                                        .init(id: "w3", axes: axes("word"), seed: 3), .init(id: "c1", axes: axes("char-cnn"), seed: 1),
+                                        .init(id: "c2", axes: axes("char-cnn"), seed: 2), .init(id: "c3", axes: axes("char-cnn"), seed: 3),
+                                     ])
+        try manifest.write(root: root)
+        let runs: [String: RunResult] = [
+            "w1": result(valid: (100, 110), test: 95, tokensPerSecond: 1000),
+            "w2": result(valid: (104, 114), test: 99, tokensPerSecond: 3000),
+            "c1": result(valid: (90, 92), test: 80, tokensPerSecond: 500),
+            "c2": result(valid: (94, 96), test: 84, tokensPerSecond: 700),
+            "c3": result(valid: (98, 100), test: 88, tokensPerSecond: 600),
+        ]
+        for (id, r) in runs {
+            let d = RunDirectory(existing: "\(root)/\(id)")
+            try d.create()
+            try d.write(r)
+            // A validation curve for the plots.
+            try d.append(MetricsRecord(kind: "epoch", epoch: 1, step: 10, tokens: 1000, seconds: 10, learningRate: 1,
+                                       validPerplexity: r.perplexity["valid"]!.mean))
+        }
+        try RunDirectory(existing: "\(root)/w3").create()
+        let failure = try JSONEncoder().encode(PointFailure(exitCode: 1, error: "error: the loss became nan at step 7 of epoch 1"))
+        _ = FileManager.default.createFile(atPath: "\(root)/w3/failed.json", contents: failure)
+        return (SweepReport(manifest: manifest, root: root), root)
+    }
+
+    @Test func meansStandardDeviationsAndDeltas() throws {
+        let (report, _) = try Self.fixture()
+        #expect(report.rows.map(\.group) == ["model.token_encoder=word", "model.token_encoder=char-cnn"])
+        let word = report.rows[0], char = report.rows[1]
+        #expect(char.isBaseline && !word.isBaseline)
+        #expect(word.status == "2/3 done, 1 failed" && char.status == "done")
+        #expect(word.failures == ["error: the loss became nan at step 7 of epoch 1"])
+        // word valid means: 105 and 109 → 107 ± √8; char: 91, 95, 99 → 95 ± 4.
+        #expect(word.valid!.mean.mean == 107 && abs(word.valid!.mean.std! - 8.0.squareRoot()) < 1e-12)
+        #expect(char.valid!.mean.mean == 95 && abs(char.valid!.mean.std! - 4) < 1e-12)
+        #expect(char.valid!.forward!.mean == 94 && char.valid!.backward!.mean == 96)
+        #expect(word.validDelta == 12 && char.validDelta == 0)
+        #expect(word.test!.mean.mean == 97 && word.tokensPerSecond!.mean == 2000)
+        #expect(report.markdown.contains("| word | 2/3 done, 1 failed (2/3 seeds) | 102.00 ± 2.83 | 112.00 ± 2.83 | 107.00 ± 2.83 | +12.00 |"))
+        #expect(report.markdown.contains("| char-cnn | done (3/3 seeds) | 94.00 ± 4.00 | 96.00 ± 4.00 | 95.00 ± 4.00 | baseline |"))
+        #expect(report.csv.split(separator: "\n").count == 3)
+        let decoded = try JSONSerialization.jsonObject(with: Data(report.json.utf8)) as? [String: Any]
+        #expect((decoded?["rows"] as? [Any])?.count == 2)
+    }
+
+    @Test func htmlIsAWellFormedSelfContainedPage() throws {
+        let (report, _) = try Self.fixture()
+        let html = HTMLReport.render([report])
+        #expect(html.hasPrefix("<!DOCTYPE html>"))
+        let parser = XMLParser(data: Data(html.replacingOccurrences(of: "<!DOCTYPE html>", with: "").utf8))
+        #expect(parser.parse(), "not well-formed: \(String(describing: parser.parserError))")
+        // Nothing loaded from elsewhere: no scripts, no links, no external sources.
+        for forbidden in ["<script", "<link", "src=", "href=", "url(", "@import"] {
+            #expect(!html.contains(forbidden), "\(forbidden)")
+        }
+        #expect(html.components(separatedBy: "<svg").count - 1 == 3)
+        #expect(html.contains("<td>failed</td>") || html.contains("1 failed"))
+    }
+}
