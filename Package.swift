@@ -63,10 +63,16 @@ let package = Package(
             swiftSettings: optimized
         ),
 
+        .target(
+            name: "HarnessEmbeddings",
+            dependencies: ["HarnessTraining", "HarnessModel", "HarnessData", "HarnessKernels"],
+            swiftSettings: optimized
+        ),
+
         // Executables
         .executableTarget(
             name: "harness",
-            dependencies: ["HarnessTraining", "HarnessReports", "HarnessSpec", "HarnessData", "HarnessModel",
+            dependencies: ["HarnessTraining", "HarnessReports", "HarnessEmbeddings", "HarnessSpec", "HarnessData", "HarnessModel",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimized
         ),
@@ -97,6 +103,10 @@ let package = Package(
         .testTarget(
             name: "HarnessReportsTests",
             dependencies: ["HarnessReports", "HarnessTraining", "HarnessSpec", "harness"]
+        ),
+        .testTarget(
+            name: "HarnessEmbeddingsTests",
+            dependencies: ["HarnessEmbeddings", "HarnessTraining", "HarnessSpec", "HarnessData", "HarnessModel", "HarnessKernels"]
         ),
         .testTarget(
             name: "HarnessModelTests",

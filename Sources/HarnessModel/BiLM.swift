@@ -142,6 +142,52 @@ public final class BiLM<T: Scalar> {
         return run(batches, carryState: carryState, lossScale: 1, gradients: false, context: context, sampling: &unused).directions
     }
 
+    /// Token representations (N, D) of `ids`. The char-CNN runs once per distinct token
+    /// of the step (both directions share most of theirs) and its rows are gathered back:
+    /// `row[r]` is the distinct row of token r, for the backward pass.
+    private func encode(_ ids: UnsafePointer<Int32>, count rows: Int, context: StepContext)
+        -> (tokens: Matrix<T>, distinct: Int, row: UnsafeMutablePointer<Int32>) {
+        let arena = context.arena
+        let row = arena.allocate(rows, of: Int32.self)
+        switch encoder {
+        case .word(let e):
+            for r in 0..<rows { row[r] = Int32(r) }
+            return (e.forward(ids: ids, count: rows, context: context), rows, row)
+        case .charCNN(let e):
+            let uniqueIDs = arena.allocate(rows, of: Int32.self)
+            var distinct = 0
+            for r in 0..<rows {
+                let id = Int(ids[r])
+                precondition(id >= 0 && id < slot.count, "token id \(id) outside the vocabulary of \(slot.count)")
+                if slot[id] < 0 { slot[id] = Int32(distinct); uniqueIDs[distinct] = ids[r]; distinct += 1 }
+                row[r] = slot[id]
+            }
+            for u in 0..<distinct { slot[Int(uniqueIDs[u])] = -1 }
+            let encoded = e.forward(ids: uniqueIDs, count: distinct, context: context)
+            let tokens = arena.matrix(rows, encoded.columns, of: T.self)
+            for r in 0..<rows { tokens.row(r).update(from: encoded.row(Int(row[r])), count: encoded.columns) }
+            return (tokens, distinct, row)
+        }
+    }
+
+    /// What ELMo reads from a biLM: the token representations (rows = directions × N,
+    /// forward batch first) and, per direction, the output of every layer (N, P) after
+    /// its residual connection. Evaluation mode: no dropout; each call starts from a
+    /// zero state unless `carryState`. Views into `context.arena`.
+    public func representations(_ batches: [SequenceBatch], carryState: Bool = false,
+                                context: StepContext) -> (tokens: Matrix<T>, layers: [[Matrix<T>]]) {
+        precondition(batches.count == stacks.count, "\(configuration.direction) model takes \(stacks.count) batches, got \(batches.count)")
+        let steps = batches[0].steps, b = batches[0].batchSize, n = steps * b
+        let ids = context.arena.allocate(n * batches.count, of: Int32.self)
+        for (d, batch) in batches.enumerated() { (ids + d * n).update(from: batch.inputs, count: n) }
+        let tokens = encode(ids, count: n * batches.count, context: context).tokens
+        let layers = stacks.enumerated().map { d, stack in
+            _ = stack.forward(tokens.rows(d * n ..< (d + 1) * n), steps: steps, batchSize: b, carryState: carryState, context: context)
+            return stack.layerOutputs
+        }
+        return (tokens, layers)
+    }
+
     private func run(_ batches: [SequenceBatch], carryState: Bool, lossScale: Double, gradients: Bool,
                      context: StepContext, sampling: inout SeededGenerator) -> (objective: Double, directions: [DirectionLoss]) {
         precondition(batches.count == stacks.count, "\(configuration.direction) model takes \(stacks.count) batches, got \(batches.count)")
@@ -158,28 +204,7 @@ public final class BiLM<T: Scalar> {
             for i in 0..<n { weights[d * n + i] = batch.mask.map { T($0[i]) } ?? 1 }
         }
         // Encoder, once for every direction's tokens.
-        var tokens: Matrix<T>
-        var distinct = 0
-        var distinctRow: UnsafeMutablePointer<Int32>?
-        switch encoder {
-        case .word(let e):
-            tokens = e.forward(ids: ids, count: rows, context: context)
-        case .charCNN(let e):
-            // The char-CNN runs once per distinct token of the step (both directions
-            // share most of theirs), and its rows are gathered back.
-            let uniqueIDs = arena.allocate(rows, of: Int32.self)
-            let row = arena.allocate(rows, of: Int32.self)
-            for r in 0..<rows {
-                let id = Int(ids[r])
-                if slot[id] < 0 { slot[id] = Int32(distinct); uniqueIDs[distinct] = ids[r]; distinct += 1 }
-                row[r] = slot[id]
-            }
-            for u in 0..<distinct { slot[Int(uniqueIDs[u])] = -1 }
-            let encoded = e.forward(ids: uniqueIDs, count: distinct, context: context)
-            tokens = arena.matrix(rows, encoded.columns, of: T.self)
-            for r in 0..<rows { tokens.row(r).update(from: encoded.row(Int(row[r])), count: encoded.columns) }
-            distinctRow = row
-        }
+        var (tokens, distinct, distinctRow) = encode(ids, count: rows, context: context)
         tokens = tokenDropout.forward(tokens, ids: ids, vocabularySize: configuration.vocabularySize, context: context)
         // One stack per direction, outputs side by side.
         let p = configuration.recurrent.outputSize
@@ -219,7 +244,7 @@ public final class BiLM<T: Scalar> {
             e.backward(dEncoded, context: context)
         case .charCNN(let e):
             let dDistinct = arena.matrix(distinct, dEncoded.columns, zeroed: true, of: T.self)
-            for r in 0..<rows { axpy(dEncoded.columns, 1, dEncoded.row(r), dDistinct.row(Int(distinctRow![r]))) }
+            for r in 0..<rows { axpy(dEncoded.columns, 1, dEncoded.row(r), dDistinct.row(Int(distinctRow[r]))) }
             e.backward(dDistinct, context: context)
         }
         return (objective, directions)

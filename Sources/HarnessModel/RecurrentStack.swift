@@ -36,6 +36,9 @@ public final class RecurrentStack<T: Scalar> {
     public let residual: [Bool]
     private let dropouts: [ActivationDropout<T>]   // one per layer input, then the output; empty when off
     private var states: [LSTMState<T>] = []
+    /// Each layer's output of the last forward pass, after its residual connection (the
+    /// input of the next layer before dropout): ELMo's layer representations.
+    public private(set) var layerOutputs: [Matrix<T>] = []
 
     public init(_ name: String, inputSize: Int, configuration: Configuration, dropout: [Dropout], initScale: Double) {
         var layers: [LSTMLayer<T>] = []
@@ -82,6 +85,7 @@ public final class RecurrentStack<T: Scalar> {
             states = layers.map { LSTMState(batchSize: batchSize, outputSize: $0.outputSize, cellSize: $0.configuration.hiddenSize) }
         }
         var x = x
+        layerOutputs.removeAll(keepingCapacity: true)
         for (k, layer) in layers.enumerated() {
             if !dropouts.isEmpty { x = dropouts[k].forward(x, batchSize: batchSize, context: context) }
             var y = layer.forward(x, steps: steps, batchSize: batchSize, state: carryState ? states[k] : nil, context: context)
@@ -92,6 +96,7 @@ public final class RecurrentStack<T: Scalar> {
                 axpy(y.count, 1, x.base, sum.base)
                 y = sum
             }
+            layerOutputs.append(y)
             x = y
         }
         if !dropouts.isEmpty { x = dropouts[layers.count].forward(x, batchSize: batchSize, context: context) }

@@ -103,14 +103,22 @@ public struct SweepSpec {
     }
 }
 
-/// The short name of an axis value: a scalar's text, a component's `type`, else its flow YAML.
+/// The short name of an axis value: a scalar's text, a component's `type`, a list of
+/// components as "type rate + type rate" ("none" when empty), else its flow YAML.
 func label(_ node: Node) -> String {
     switch node {
     case .scalar(let s): return s.string
     case .mapping(let m):
         if let type = m["type"]?.string { return type }
         return flow(node)
-    case .sequence, .alias:
+    case .sequence(let items):
+        if items.isEmpty { return "none" }
+        let parts = items.compactMap { item -> String? in
+            guard case .mapping(let m) = item, let type = m["type"]?.string else { return nil }
+            return ([type] + m.filter { $0.key.string != "type" }.map { flow($0.value) }).joined(separator: " ")
+        }
+        return parts.count == items.count ? parts.joined(separator: " + ") : flow(node)
+    case .alias:
         return flow(node)
     }
 }

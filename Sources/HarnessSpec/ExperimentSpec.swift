@@ -17,11 +17,12 @@ public struct ExperimentSpec: Sendable {
     public var source: String
     public var locations: [String: SourceLocation]
 
-    /// Content hash of the resolved spec (FNV-1a 64 over its YAML without comments), the
-    /// key of its run directory.
+    /// Content hash of the resolved spec's non-default values (FNV-1a 64 over the YAML of
+    /// `resolved.canonical`), the key of its run directory: a spec that spells out a
+    /// default, and a harness that gains a key with a default, keep the same id.
     public var hash: String {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in resolved.yaml(comments: false).utf8 { h ^= UInt64(byte); h = h &* 0x100_0000_01B3 }
+        for byte in resolved.canonical.yaml(comments: false).utf8 { h ^= UInt64(byte); h = h &* 0x100_0000_01B3 }
         return String(h, radix: 16).leftPadded(to: 16)
     }
 }

@@ -11,6 +11,21 @@ public indirect enum ResolvedValue: Equatable, Sendable {
         public var value: ResolvedValue
         /// What the key means (from the component that read it); emitted as a comment.
         public var doc: String
+        /// The value is the key's default (given or not).
+        public var isDefault: Bool = false
+    }
+
+    /// The resolved spec without the entries at their defaults: what identifies a run.
+    /// Adding a key with a default to the harness leaves every existing id unchanged.
+    public var canonical: ResolvedValue {
+        switch self {
+        case .mapping(let entries):
+            return .mapping(entries.filter { !$0.isDefault }.map { .init(key: $0.key, value: $0.value.canonical, doc: "") })
+        case .list(let items):
+            return .list(items.map(\.canonical))
+        case .scalar:
+            return self
+        }
     }
 
     /// Block-style YAML with the docs as end-of-line comments.

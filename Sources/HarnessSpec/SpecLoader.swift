@@ -46,6 +46,8 @@ public enum SpecLoader {
 
     private static func read(_ r: MappingReader, defaultName: String) -> ExperimentSpec? {
         let name = r.string("name", default: defaultName, doc: "names the run directory") ?? defaultName
+        // The name is part of a run's identity whether it was written or taken from the file name.
+        r.record("name", .scalar(MappingReader.quoted(name)), doc: "names the run directory", isDefault: false)
         let seed = r.int("seed", default: 1, range: 0...Int.max, doc: "seeds every random stream")
         let dataReader = r.mapping("data")
         let data = readData(dataReader)
@@ -106,6 +108,7 @@ public enum SpecLoader {
         r.record("output", reader: outputReader, doc: "")
         var dropout: [Dropout] = []
         var dropoutResolved: [ResolvedValue] = []
+        r.record("dropout", value: .list([]), doc: "list of {type, rate}")
         var seen: [Dropout.Kind: SourceLocation] = [:]
         for (index, item) in r.list("dropout").enumerated() {
             let itemReader = MappingReader(item.node, path: "model.dropout[\(index)]", source: r.source, location: item.location)

@@ -85,9 +85,13 @@ public final class MappingReader {
         return Self.isNull(pair.value) ? nil : pair.value
     }
 
-    func record(_ key: String, _ value: ResolvedValue, doc: String) {
+    /// Records `key`'s resolved value. Every key is first recorded with its default; a
+    /// later record is the value read from the file, still "default" if it equals it.
+    func record(_ key: String, _ value: ResolvedValue, doc: String, isDefault: Bool? = nil) {
+        let previous = resolved.first { $0.key == key }
         resolved.removeAll { $0.key == key }
-        resolved.append(.init(key: key, value: value, doc: doc))
+        let isDefault = isDefault ?? previous.map { $0.isDefault && $0.value == value } ?? true
+        resolved.append(.init(key: key, value: value, doc: doc, isDefault: isDefault))
     }
 
     // MARK: Scalars
@@ -216,13 +220,14 @@ public final class MappingReader {
         return items.map { ($0, source.location(of: $0, fallback: location)) }
     }
 
-    /// Records a nested reader's resolved mapping under `key`.
+    /// Records a nested reader's resolved mapping under `key` (default when all of it is).
     public func record(_ key: String, reader: MappingReader, doc: String) {
-        record(key, reader.resolvedValue, doc: doc)
+        record(key, reader.resolvedValue, doc: doc, isDefault: reader.resolved.allSatisfy(\.isDefault))
     }
 
+    /// Records a value read by other means: first its default, then what the file gave.
     public func record(_ key: String, value: ResolvedValue, doc: String) {
-        record(key, value, doc: doc)
+        record(key, value, doc: doc, isDefault: nil)
     }
 
     /// Every key of the file this reader did not read is an error ("did you mean").

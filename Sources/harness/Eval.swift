@@ -24,17 +24,14 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         try Exit.run {
-            let directory = RunDirectory(existing: runDirectory)
-            var spec = try SpecLoader.load(file: directory.spec)
-            if let corpus {
+            let experiment = try LoadedRun.load(runDirectory) { spec in
+                guard let corpus else { return }
                 spec.data.valid = FileManager.default.fileExists(atPath: corpus + "/valid.txt") ? corpus + "/valid.txt" : nil
                 spec.data.test = FileManager.default.fileExists(atPath: corpus + "/test.txt") ? corpus + "/test.txt" : nil
                 if spec.data.valid == nil && spec.data.test == nil {
                     throw DataError("no valid.txt or test.txt in this folder", file: corpus)
                 }
             }
-            let experiment = try Experiment(spec, vocabularyFile: directory.vocabulary, loadTraining: false)
-            try Checkpoint.load(directory.bestCheckpoint, into: experiment.model.store, expectedSpecHash: spec.hash)
             let context = StepContext(training: false)
             var table: [String: SplitPerplexity] = [:]
             for name in split.map({ [$0] }) ?? ["valid", "test"] {

@@ -41,6 +41,11 @@ struct SpecRoundTripTests {
         let c = try SpecLoader.parse(SpecErrorTests.base + "seed: 2\n", file: "c.yaml")
         #expect(a.hash == b.hash)
         #expect(a.hash != c.hash)
+        // Spelling out defaults does not change a run's identity (nor would a new key with a default).
+        let explicit = try SpecLoader.parse(SpecErrorTests.base.replacingOccurrences(of: "epochs: 1", with: "epochs: 1\n  loss: mean\n  clip: {type: none}")
+                                            + "seed: 1\n", file: "d.yaml")
+        #expect(explicit.hash == a.hash)
+        #expect(explicit.resolved.canonical == a.resolved.canonical)
     }
 }
 

@@ -1,0 +1,92 @@
+import Foundation
+import HarnessData
+import HarnessKernels
+import HarnessModel
+import HarnessTraining
+
+/// One sentence's ELMo representations.
+public struct SentenceEmbedding: Sendable {
+    public var tokens: [String]
+    /// Tokens outside the vocabulary (embedded as `<unk>` by a word encoder).
+    public var unknown: [Bool]
+    /// [token][layer] → vector. Layer 0 is the token representation, duplicated [x; x]
+    /// for a biLM; layer k is [forward_k; backward_k] (forward_k alone for a one-way model).
+    public var layers: [[[Float]]]
+}
+
+/// Contextual word vectors from a trained biLM (Peters et al. 2018).
+///
+/// Each sentence `w1 … wn` is read as `<bos> w1 … wn` by the forward LM and
+/// `<eos> wn … w1` by the backward LM (`<eos>` stands in for `<bos>` when the model was
+/// trained in stream mode), and each word takes the layer outputs at its own position.
+/// By default every sentence starts from a zero state, so its vectors do not depend on
+/// the other sentences, their order or the batch (the stateful ELMo of AllenNLP does:
+/// its most repeated complaint). `stateful` carries the state from sentence to
+/// sentence instead, one sentence at a time.
+public final class ContextualEmbedder {
+    public let experiment: Experiment
+    public let maxLength: Int
+    private let context = StepContext(training: false)
+
+    /// - Parameter maxLength: longer sentences are refused (a `DataError` naming the line).
+    public init(_ experiment: Experiment, maxLength: Int = 1000) {
+        self.experiment = experiment
+        self.maxLength = maxLength
+    }
+
+    public var model: BiLM<Float> { experiment.model }
+    public var layerCount: Int { model.configuration.recurrent.layers + 1 }
+    public var isBidirectional: Bool { model.configuration.direction == .bidirectional }
+
+    /// Whether layer 0 and the LSTM layers have one size, as a scalar mix needs.
+    public var layersHaveOneSize: Bool { model.configuration.recurrent.outputSize == tokenSize }
+
+    private var tokenSize: Int {
+        switch model.encoder {
+        case .word(let e): e.outputSize
+        case .charCNN(let e): e.outputSize
+        }
+    }
+
+    /// Embeds `sentences` (already split into tokens), `batchSize` at a time; `lines`
+    /// gives each sentence's line number for messages.
+    public func embed(_ sentences: [[String]], lines: [Int]? = nil, file: String = "input",
+                      batchSize: Int = 32, stateful: Bool = false) throws -> [SentenceEmbedding] {
+        for (i, s) in sentences.enumerated() where s.count > maxLength {
+            throw DataError("sentence of \(s.count) tokens; the limit is \(maxLength) (--max-length)", file: file, line: lines?[i] ?? i + 1)
+        }
+        let vocabulary = experiment.vocabulary
+        let start = vocabulary.bosID ?? vocabulary.eosID, end = vocabulary.eosID
+        var result = sentences.map { s in
+            SentenceEmbedding(tokens: s, unknown: s.map { vocabulary.id($0) == vocabulary.unkID && $0 != Vocabulary.unk }, layers: [])
+        }
+        let order = sentences.indices.filter { !sentences[$0].isEmpty }
+        let groups = stateful ? order.map { [$0] } : stride(from: 0, to: order.count, by: batchSize).map { Array(order[$0 ..< min($0 + batchSize, order.count)]) }
+        model.resetState()
+        for group in groups {
+            context.arena.reset()
+            let sequences = group.map { [start] + sentences[$0].map(vocabulary.id) + [end] }
+            let batches = experiment.backwardDirections.map { SequenceBatch.sentences(sequences, backward: $0) }
+            let (tokens, layers) = model.representations(batches, carryState: stateful, context: context)
+            let b = batches[0].batchSize
+            for (column, index) in group.enumerated() {
+                let words = sentences[index].count
+                result[index].layers = (1...words).map { i in
+                    // Word i sits at step i forward and at step words + 1 − i backward.
+                    let rows = experiment.backwardDirections.map { $0 ? (words + 1 - i) * b + column : i * b + column }
+                    var vectors: [[Float]] = []
+                    let token = Array(UnsafeBufferPointer(start: tokens.row(rows[0]), count: tokens.columns))
+                    vectors.append(isBidirectional ? token + token : token)
+                    for k in 0..<(layerCount - 1) {
+                        vectors.append(rows.enumerated().flatMap { d, row in
+                            Array(UnsafeBufferPointer(start: layers[d][k].row(row), count: layers[d][k].columns))
+                        })
+                    }
+                    return vectors
+                }
+            }
+        }
+        model.resetState()
+        return result
+    }
+}

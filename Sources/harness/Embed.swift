@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import HarnessData
+import HarnessEmbeddings
+import HarnessTraining
+
+struct Embed: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Contextual (ELMo) word vectors from a trained biLM, for each token of each input line.")
+
+    @Argument(help: "A run directory (runs/<name>-<hash>).")
+    var runDirectory: String
+
+    @Option(help: "Sentences, one per line, tokens separated by spaces.")
+    var input: String
+
+    @OptionGroup var mix: MixOptions
+
+    @Option(help: "jsonl (one object per line) or npy (float32 array, with an .index.tsv beside it).")
+    var format = "jsonl"
+
+    @Option(name: .shortAndLong, help: "Output file (required for npy; jsonl defaults to standard output).")
+    var output: String?
+
+    @Flag(help: "Carry the LSTM state from sentence to sentence (default: each sentence from a zero state).")
+    var stateful = false
+
+    @Option(help: "Sentences per batch (vectors do not depend on it).")
+    var batchSize = 32
+
+    @Option(help: "Refuse sentences longer than this many tokens.")
+    var maxLength = 1000
+
+    func validate() throws {
+        if !["jsonl", "npy"].contains(format) { throw ValidationError("--format is jsonl or npy, not '\(format)'") }
+        if format == "npy" && output == nil { throw ValidationError("--format npy needs --output FILE.npy") }
+        _ = try mix.selection()
+    }
+
+    func run() throws {
+        try Exit.run {
+            let embedder = ContextualEmbedder(try LoadedRun.load(runDirectory), maxLength: maxLength)
+            let selection = try mix.selection()
+            let scalarMix = try mix.mix(layers: embedder.layerCount)
+            if selection == .mix || selection == .average, !embedder.layersHaveOneSize {
+                throw ValidationError("this model's layers differ in size (token representation vs LSTM output): use --layers all or top")
+            }
+            let sentences = try TextFile.read(input)
+            let lines = Array(1...max(sentences.count, 1)).prefix(sentences.count).map { $0 }
+            let embedded = try embedder.embed(sentences, lines: lines, file: input, batchSize: batchSize, stateful: stateful)
+            let unknown = embedded.reduce(0) { $0 + $1.unknown.filter { $0 }.count }
+            if unknown > 0, case .word = embedder.model.encoder {
+                FileHandle.standardError.write(Data("note: \(unknown) tokens are not in the vocabulary; the word encoder embedded them as <unk>\n".utf8))
+            }
+            switch format {
+            case "npy":
+                let (data, index) = EmbeddingWriter.npy(embedded, lines: lines, selection: selection, mix: scalarMix)
+                try AtomicFile.write(data, to: output!)
+                try AtomicFile.write(index, to: output! + ".index.tsv")
+            default:
+                let text = EmbeddingWriter.jsonl(embedded, lines: lines, selection: selection, mix: scalarMix)
+                if let output { try AtomicFile.write(text, to: output) } else { print(text, terminator: "") }
+            }
+        }
+    }
+}
