@@ -126,8 +126,10 @@ public final class Trainer {
                                                        tokensPerSecond: Double(windowTokens) / Date().timeIntervalSince(windowStart)))
                     windowLoss = 0; windowTokens = 0; windowStart = Date()
                 }
+                if let budget = training.maxTokens, tokens >= budget { budgetReached = true }
+                // Mid-epoch validation, unless the end-of-epoch one follows at once.
                 if let every = spec.evaluation.everyTokens, let valid = experiment.valid,
-                   tokens / every > (tokens - stepTokens) / every {
+                   tokens / every > (tokens - stepTokens) / every, !budgetReached, index + 1 < batches.count {
                     let state = model.saveState()
                     let perplexity = experiment.perplexity(experiment.evaluate(valid, context: evaluation)).mean
                     model.restoreState(state)
@@ -135,7 +137,6 @@ public final class Trainer {
                                                        seconds: Date().timeIntervalSince(started), learningRate: schedule.rate,
                                                        validPerplexity: perplexity))
                 }
-                if let budget = training.maxTokens, tokens >= budget { budgetReached = true }
                 if budgetReached { break }
             }
             epochsRun = epoch

@@ -245,3 +245,29 @@ struct CommandLineTests {
         #expect(r.output.contains("# parameters: ") && r.output.contains("# training FLOPs per target token: "))
     }
 }
+
+struct MidEpochValidationTests {
+    /// Scoring the validation split mid-epoch must not disturb training: in stream mode
+    /// the carried state is saved and restored around it.
+    @Test func streamTrainingIsUnchangedByMidEpochValidation() throws {
+        func run(every: Int?) throws -> RunResult {
+            let spec = try SpecLoader.parse("""
+                name: stream
+                data: {corpus: \(packageRoot.path)/Tests/Fixtures/tiny-corpus, batching: {type: stream, batch_size: 4, bptt: 6}, eval_batch_size: 2}
+                model: {direction: bidirectional, token_encoder: {type: word, dim: 8}, recurrent: {type: lstm, hidden: 8}}
+                training: {epochs: 1, optimizer: {type: sgd, lr: 1}, threads: 1}
+                """ + "\n" + (every.map { "evaluation: {every_tokens: \($0)}\n" } ?? ""), file: "s.yaml")
+            let progress = Progress(isTerminal: false)
+            progress.quiet = true
+            let directory = RunDirectory(root: temporaryFolder(), name: spec.name, specHash: spec.hash)
+            let result = try Trainer(try Experiment(spec), directory: directory, progress: progress).run()
+            let records = try String(contentsOfFile: directory.metrics, encoding: .utf8).split(separator: "\n")
+            let validations = records.filter { $0.contains("\"kind\":\"validation\"") }.count
+            #expect(every == nil ? validations == 0 : validations >= 3, "\(validations) mid-epoch validations")
+            return result
+        }
+        let plain = try run(every: nil), validated = try run(every: 1000)
+        #expect(plain.perplexity["valid"] == validated.perplexity["valid"])
+        #expect(plain.perplexity["test"] == validated.perplexity["test"])
+    }
+}
