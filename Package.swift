@@ -59,7 +59,7 @@ let package = Package(
 
         .target(
             name: "HarnessReports",
-            dependencies: ["HarnessTraining", "HarnessSpec", .product(name: "Yams", package: "Yams")],
+            dependencies: ["HarnessTraining", "HarnessSpec", "HarnessData", .product(name: "Yams", package: "Yams")],
             swiftSettings: optimized
         ),
 
@@ -81,6 +81,15 @@ let package = Package(
             dependencies: ["HarnessKernels", "HarnessModel"],
             path: "Benchmarks/harness-microbench",
             swiftSettings: optimized
+        ),
+
+        // Plugins
+        .plugin(
+            name: "CheckReferences",
+            capability: .command(
+                intent: .custom(verb: "check-references", description: "Run the pinned reference perplexities (--update re-records them)"),
+                permissions: [.writeToPackageDirectory(reason: "--update rewrites references/expected.json")]
+            )
         ),
 
         // Tests

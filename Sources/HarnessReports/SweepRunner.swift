@@ -50,7 +50,7 @@ public final class SweepRunner {
                 lock.unlock()
                 let what = "[\(index + 1)/\(points.count)] \(point.id) (\(point.group)\(point.seed.map { ", seed \($0)" } ?? ""))"
                 switch outcome {
-                case .finished: log("\(what): finished in \(Progress.duration(Date().timeIntervalSince(started)))")
+                case .finished: log("\(what): finished in \(TrainingProgress.duration(Date().timeIntervalSince(started)))")
                 case .skippedDone: log("\(what): already finished")
                 case .skippedRunning: log("\(what): running in another process, skipped")
                 case .failed(let error): log("\(what): FAILED: \(error.split(separator: "\n").first ?? "")")

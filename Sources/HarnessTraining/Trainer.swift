@@ -11,13 +11,13 @@ import HarnessSpec
 public final class Trainer {
     public let experiment: Experiment
     public let directory: RunDirectory
-    public let progress: Progress
+    public let progress: TrainingProgress
 
     /// BLAS threads for this run, overriding the spec's `training.threads` without
     /// changing the spec (a sweep divides the cores between its jobs).
     public var threads: Int?
 
-    public init(_ experiment: Experiment, directory: RunDirectory, progress: Progress = Progress()) {
+    public init(_ experiment: Experiment, directory: RunDirectory, progress: TrainingProgress = TrainingProgress()) {
         self.experiment = experiment
         self.directory = directory
         self.progress = progress
@@ -162,7 +162,7 @@ public final class Trainer {
                 : String(format: "train ppl %.2f", Foundation.exp(trainMean))
             progress.line(String(format: "epoch %d: %@, valid ppl %@%@, lr %g, %@", epoch, trainText,
                                  validPerplexity.map { String(format: "%.2f", $0) } ?? "-", improved ? " (best)" : "",
-                                 optimizer.learningRate, Progress.duration(epochSeconds.last!)))
+                                 optimizer.learningRate, TrainingProgress.duration(epochSeconds.last!)))
             if stopping.shouldStop {
                 progress.line("early stopping: no improvement for \(stopping.epochsWithoutImprovement) epochs")
                 break epochs

@@ -23,7 +23,7 @@ struct Run: ParsableCommand {
             let spec = try SpecLoader.load(file: self.spec)
             let experiment = try Experiment(spec)
             let directory = RunDirectory(root: runs, name: spec.name, specHash: spec.hash)
-            let progress = Progress()
+            let progress = TrainingProgress()
             progress.quiet = quiet
             progress.line("\(spec.name): \(experiment.model.store.count) parameters, vocabulary \(experiment.vocabulary.count), "
                           + "\(experiment.train.reduce(0) { $0 + $1.count + 1 }) training tokens → \(directory.path)")
@@ -32,7 +32,7 @@ struct Run: ParsableCommand {
             let result = try trainer.run()
             print(perplexityTable(result.perplexity))
             print(String(format: "%.0f training tokens/s, %@ in all, best epoch %@, results in %@", result.tokensPerSecond,
-                         Progress.duration(result.wallSeconds), result.bestEpoch.map(String.init) ?? "-", directory.result))
+                         TrainingProgress.duration(result.wallSeconds), result.bestEpoch.map(String.init) ?? "-", directory.result))
         }
     }
 }

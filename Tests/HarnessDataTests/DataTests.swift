@@ -138,3 +138,28 @@ struct BatchingTests {
         #expect(padding(bucket: true) * 5 < padding(bucket: false))
     }
 }
+
+struct SHA256Tests {
+    private func digest(_ text: String) -> String {
+        var h = SHA256()
+        h.update(Data(text.utf8))
+        return h.finalize()
+    }
+
+    @Test func nistVectors() {
+        #expect(digest("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(digest("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(digest("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(digest(String(repeating: "a", count: 1_000_000)) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test func matchesTheEmbeddedCorpusChecksums() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let sums = try String(contentsOf: root.appendingPathComponent("data/wikitext-2/SHA256SUMS"), encoding: .utf8)
+        for line in sums.split(separator: "\n") where line.hasSuffix("valid.txt") || line.hasSuffix("test.txt") {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            #expect(try SHA256.file(root.appendingPathComponent("data/wikitext-2/\(parts[1])").path) == String(parts[0]))
+        }
+    }
+}

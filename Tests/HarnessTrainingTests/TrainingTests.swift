@@ -32,7 +32,7 @@ struct SmokeRunTests {
         let spec = try smokeSpec()
         let runs = temporaryFolder()
         let directory = RunDirectory(root: runs, name: spec.name, specHash: spec.hash)
-        let progress = Progress(isTerminal: false)
+        let progress = TrainingProgress(isTerminal: false)
         progress.quiet = true
         let result = try Trainer(try Experiment(spec), directory: directory, progress: progress).run()
         let valid = try #require(result.perplexity["valid"])
@@ -257,7 +257,7 @@ struct MidEpochValidationTests {
                 model: {direction: bidirectional, token_encoder: {type: word, dim: 8}, recurrent: {type: lstm, hidden: 8}}
                 training: {epochs: 1, optimizer: {type: sgd, lr: 1}, threads: 1}
                 """ + "\n" + (every.map { "evaluation: {every_tokens: \($0)}\n" } ?? ""), file: "s.yaml")
-            let progress = Progress(isTerminal: false)
+            let progress = TrainingProgress(isTerminal: false)
             progress.quiet = true
             let directory = RunDirectory(root: temporaryFolder(), name: spec.name, specHash: spec.hash)
             let result = try Trainer(try Experiment(spec), directory: directory, progress: progress).run()

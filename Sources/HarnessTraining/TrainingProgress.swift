@@ -2,7 +2,7 @@ import Foundation
 
 /// Training progress on standard error: a bar redrawn in place on a terminal, plain
 /// periodic lines otherwise (logs, CI).
-public final class Progress {
+public final class TrainingProgress {
     public let isTerminal: Bool
     private var lastDraw = 0.0
     public var quiet = false
