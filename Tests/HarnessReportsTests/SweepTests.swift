@@ -120,3 +120,14 @@ struct SweepRunTests {
         #expect(again.values.filter { if case .failed = $0 { true } else { false } }.count == 2)
     }
 }
+
+struct SlurmTests {
+    @Test func jobArrayRunsOneShardPerTask() {
+        let script = SweepRunner.slurmScript(sweepFile: "experiments/sweeps/encoders.yaml", root: "/shared/runs", shards: 4,
+                                             executable: "/opt/harness", cpus: 2)
+        #expect(script.hasPrefix("#!/bin/bash\n"))
+        #expect(script.contains("#SBATCH --array=0-3\n"))
+        #expect(script.contains("#SBATCH --cpus-per-task=2\n"))
+        #expect(script.contains("/opt/harness sweep experiments/sweeps/encoders.yaml --runs /shared/runs --shard \"${SLURM_ARRAY_TASK_ID}/4\" --jobs 1"))
+    }
+}

@@ -271,3 +271,53 @@ struct MidEpochValidationTests {
         #expect(plain.perplexity["test"] == validated.perplexity["test"])
     }
 }
+
+/// `harness eval` and `harness embed` on a trained run, end to end.
+@Suite(.serialized)
+struct TrainedRunCommandTests {
+    @Test func evalAndEmbedReadTheSavedRun() throws {
+        let runs = temporaryFolder()
+        let spec = packageRoot.appendingPathComponent("experiments/smoke.yaml").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLineTests.harness)
+        process.arguments = ["run", spec, "--runs", runs, "--quiet"]
+        process.currentDirectoryURL = packageRoot
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let run = try FileManager.default.contentsOfDirectory(atPath: runs).first { $0.hasPrefix("smoke-") }.map { "\(runs)/\($0)" }
+        let directory = try #require(run)
+        let result = try RunDirectory(existing: directory).readResult()
+
+        func harness(_ arguments: [String]) throws -> (Int32, String, String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: CommandLineTests.harness)
+            p.arguments = arguments
+            p.currentDirectoryURL = packageRoot
+            let out = Pipe(), err = Pipe()
+            p.standardOutput = out
+            p.standardError = err
+            try p.run()
+            let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return (p.terminationStatus, o, e)
+        }
+        // eval recomputes the recorded test perplexity.
+        let (status, output, _) = try harness(["eval", directory, "--split", "test"])
+        #expect(status == 0)
+        #expect(output.contains(String(format: "%9.2f", result.perplexity["test"]!.mean)))
+        // --corpus scores another folder's files with the run's vocabulary.
+        let (corpusStatus, corpusOutput, _) = try harness(["eval", directory, "--corpus", packageRoot.path + "/Tests/Fixtures/tiny-corpus"])
+        #expect(corpusStatus == 0 && corpusOutput.contains("valid") && corpusOutput.contains("test"))
+        // embed: one jsonl object per line, empty lines included.
+        let input = temporaryFolder() + "/in.txt"
+        _ = FileManager.default.createFile(atPath: input, contents: Data("the cat sat .\n\na dog\n".utf8))
+        let (embedStatus, jsonl, _) = try harness(["embed", directory, "--input", input, "--layers", "mix", "--mix-weights", "0,0,1"])
+        #expect(embedStatus == 0)
+        #expect(jsonl.split(separator: "\n").count == 3)
+        let (badMix, _, badMixError) = try harness(["embed", directory, "--input", input, "--layers", "mix", "--mix-weights", "0,1"])
+        #expect(badMix == 64 && badMixError.contains("the model has 3 layers (token layer and 2 LSTM layers); the mix gives 2 weights"))
+    }
+}
