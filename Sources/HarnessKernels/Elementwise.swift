@@ -82,12 +82,3 @@ public func tanhInPlace<T: Scalar>(_ n: Int, _ x: UnsafeMutablePointer<T>) {
     while i + w <= n { x.setVector(T.tanh(x.vector(at: i)), at: i); i += w }
     if i < n { x.setPartialVector(T.tanh(x.partialVector(at: i, count: n - i)), at: i, count: n - i) }
 }
-
-/// In place x ← e^x.
-@inline(__always)
-public func expInPlace<T: Scalar>(_ n: Int, _ x: UnsafeMutablePointer<T>) {
-    let w = T.Vector.scalarCount
-    var i = 0
-    while i + w <= n { x.setVector(T.exp(x.vector(at: i)), at: i); i += w }
-    if i < n { x.setPartialVector(T.exp(x.partialVector(at: i, count: n - i)), at: i, count: n - i) }
-}

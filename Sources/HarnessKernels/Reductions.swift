@@ -19,13 +19,6 @@ public func sumOfSquares<T: Scalar>(_ n: Int, _ x: UnsafePointer<T>) -> Double {
     return total
 }
 
-/// Σ x.
-public func sum<T: Scalar>(_ n: Int, _ x: UnsafePointer<T>) -> Double {
-    var total = 0.0
-    for i in 0..<n { total += Double(x[i]) }
-    return total
-}
-
 /// Σ x·y.
 @inline(__always)
 public func dot<T: Scalar>(_ n: Int, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>) -> T {
@@ -37,11 +30,4 @@ public func dot<T: Scalar>(_ n: Int, _ x: UnsafePointer<T>, _ y: UnsafePointer<T
     var total = acc.sum()
     while i < n { total += x[i] * y[i]; i += 1 }
     return total
-}
-
-/// max |x|.
-public func maxAbs<T: Scalar>(_ n: Int, _ x: UnsafePointer<T>) -> T {
-    var m: T = 0
-    for i in 0..<n { m = max(m, abs(x[i])) }
-    return m
 }

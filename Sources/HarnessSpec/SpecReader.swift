@@ -64,8 +64,6 @@ public final class MappingReader {
     }
 
     public var resolvedValue: ResolvedValue { .mapping(resolved) }
-    public var isEmpty: Bool { pairs.isEmpty }
-    public var keysInFile: [String] { pairs.map(\.key) }
 
     /// Where `key` is written (its key), or this mapping's location.
     public func location(of key: String) -> SourceLocation {
