@@ -182,6 +182,22 @@ struct ScheduleTests {
     }
 }
 
+/// Runs the built `harness` with `arguments` from the package root.
+func runHarness(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CommandLineTests.harness)
+    process.arguments = arguments
+    process.currentDirectoryURL = packageRoot
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, output, error)
+}
+
 /// The command line end to end: exit codes and the first line of the message.
 struct CommandLineTests {
     static var harness: String {
@@ -189,17 +205,7 @@ struct CommandLineTests {
     }
 
     private func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.harness)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output, error)
+        try runHarness(arguments)
     }
 
     @Test func badSpecExits64() throws {
@@ -278,32 +284,12 @@ struct TrainedRunCommandTests {
     @Test func evalAndEmbedReadTheSavedRun() throws {
         let runs = temporaryFolder()
         let spec = packageRoot.appendingPathComponent("experiments/smoke.yaml").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLineTests.harness)
-        process.arguments = ["run", spec, "--runs", runs, "--quiet"]
-        process.currentDirectoryURL = packageRoot
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        #expect(try runHarness(["run", spec, "--runs", runs, "--quiet"]).status == 0)
         let run = try FileManager.default.contentsOfDirectory(atPath: runs).first { $0.hasPrefix("smoke-") }.map { "\(runs)/\($0)" }
         let directory = try #require(run)
         let result = try RunDirectory(existing: directory).readResult()
 
-        func harness(_ arguments: [String]) throws -> (Int32, String, String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: CommandLineTests.harness)
-            p.arguments = arguments
-            p.currentDirectoryURL = packageRoot
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out
-            p.standardError = err
-            try p.run()
-            let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            return (p.terminationStatus, o, e)
-        }
+        let harness = runHarness
         // eval recomputes the recorded test perplexity.
         let (status, output, _) = try harness(["eval", directory, "--split", "test"])
         #expect(status == 0)
