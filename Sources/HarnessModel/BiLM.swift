@@ -144,16 +144,16 @@ public final class BiLM<T: Scalar> {
 
     /// Token representations (N, D) of `ids`. The char-CNN runs once per distinct token
     /// of the step (both directions share most of theirs) and its rows are gathered back:
-    /// `row[r]` is the distinct row of token r, for the backward pass.
+    /// `row[r]` is the distinct row of token r, for the backward pass (nil for the word
+    /// encoder, which looks every token up directly).
     private func encode(_ ids: UnsafePointer<Int32>, count rows: Int, context: StepContext)
-        -> (tokens: Matrix<T>, distinct: Int, row: UnsafeMutablePointer<Int32>) {
+        -> (tokens: Matrix<T>, distinct: Int, row: UnsafeMutablePointer<Int32>?) {
         let arena = context.arena
-        let row = arena.allocate(rows, of: Int32.self)
         switch encoder {
         case .word(let e):
-            for r in 0..<rows { row[r] = Int32(r) }
-            return (e.forward(ids: ids, count: rows, context: context), rows, row)
+            return (e.forward(ids: ids, count: rows, context: context), rows, nil)
         case .charCNN(let e):
+            let row = arena.allocate(rows, of: Int32.self)
             let uniqueIDs = arena.allocate(rows, of: Int32.self)
             var distinct = 0
             for r in 0..<rows {
@@ -244,7 +244,7 @@ public final class BiLM<T: Scalar> {
             e.backward(dEncoded, context: context)
         case .charCNN(let e):
             let dDistinct = arena.matrix(distinct, dEncoded.columns, zeroed: true, of: T.self)
-            for r in 0..<rows { axpy(dEncoded.columns, 1, dEncoded.row(r), dDistinct.row(Int(distinctRow[r]))) }
+            for r in 0..<rows { axpy(dEncoded.columns, 1, dEncoded.row(r), dDistinct.row(Int(distinctRow![r]))) }
             e.backward(dDistinct, context: context)
         }
         return (objective, directions)

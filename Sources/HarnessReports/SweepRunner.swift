@@ -23,12 +23,13 @@ public final class SweepRunner {
 
     /// - Parameters:
     ///   - executable: the `harness` binary that runs each point.
-    ///   - jobs: points run at once; each gets cores / jobs BLAS threads (at least 1).
+    ///   - jobs: points run at once, at most one per core; each gets cores / jobs BLAS
+    ///     threads, so that jobs × threads ≤ cores.
     public init(root: String, executable: String, jobs: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.root = root
         self.executable = executable
-        self.jobs = max(1, jobs)
-        threadsPerJob = max(1, cores / max(1, jobs))
+        self.jobs = min(max(1, jobs), max(1, cores))
+        threadsPerJob = max(1, cores / self.jobs)
     }
 
     public func run(_ points: [SweepPoint]) -> [String: Outcome] {

@@ -131,3 +131,13 @@ struct SlurmTests {
         #expect(script.contains("/opt/harness sweep experiments/sweeps/encoders.yaml --runs /shared/runs --shard \"${SLURM_ARRAY_TASK_ID}/4\" --jobs 1"))
     }
 }
+
+struct JobsTests {
+    @Test func jobsTimesThreadsNeverExceedTheCores() {
+        for (jobs, cores) in [(1, 2), (2, 2), (4, 2), (3, 8), (16, 4)] {
+            let runner = SweepRunner(root: "/tmp", executable: "/bin/true", jobs: jobs, cores: cores)
+            #expect(runner.jobs * runner.threadsPerJob <= cores, "\(jobs) jobs on \(cores) cores")
+            #expect(runner.jobs >= 1 && runner.threadsPerJob >= 1)
+        }
+    }
+}
