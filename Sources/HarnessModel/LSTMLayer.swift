@@ -34,15 +34,19 @@ public struct LSTMConfiguration: Sendable, Equatable {
     public var projectionClip: Double?
     /// DropConnect rate on W_h during training (`weight-drop`).
     public var weightDrop: Double = 0
+    /// Initial bias of the forget gate: 1 is TensorFlow's `forget_bias` (bilm-tf,
+    /// Jozefowicz et al. 2015); PyTorch's `nn.LSTM` starts near 0.
+    public var forgetBias: Double = 1
 
     public init(inputSize: Int, hiddenSize: Int, projectionSize: Int? = nil,
-                cellClip: Double? = nil, projectionClip: Double? = nil, weightDrop: Double = 0) {
+                cellClip: Double? = nil, projectionClip: Double? = nil, weightDrop: Double = 0, forgetBias: Double = 1) {
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
         self.projectionSize = projectionSize
         self.cellClip = cellClip
         self.projectionClip = projectionClip
         self.weightDrop = weightDrop
+        self.forgetBias = forgetBias
     }
 
     public var outputSize: Int { projectionSize ?? hiddenSize }
@@ -94,9 +98,9 @@ public final class LSTMLayer<T: Scalar> {
                                 initializer: .uniform(scale: initScale))
         recurrentWeight = Parameter("\(name).recurrent_weight", rows: 4 * h, columns: p,
                                     initializer: .uniform(scale: initScale))
-        // Zero biases except the forget gate's 1 (TensorFlow's forget_bias, bilm-tf).
+        // Zero biases except the forget gate's.
         bias = Parameter("\(name).bias", rows: 1, columns: 4 * h,
-                         initializer: .piecewise([.init(h, 0), .init(h, 1), .init(2 * h, 0)]))
+                         initializer: .piecewise([.init(h, 0), .init(h, configuration.forgetBias), .init(2 * h, 0)]))
         projectionWeight = configuration.projectionSize.map {
             Parameter("\(name).projection_weight", rows: $0, columns: h, initializer: .uniform(scale: initScale))
         }
@@ -132,7 +136,7 @@ public final class LSTMLayer<T: Scalar> {
             outputs.base.update(repeating: 0, count: b * p)
             initialCell.base.update(repeating: 0, count: b * h)
         }
-        if let projectionWeight {
+        if projectionWeight != nil {
             hidden = arena.matrix(steps * b, h, of: T.self)
             if projectionClip != nil { projectionRaw = arena.matrix(steps * b, p, of: T.self) }
         }

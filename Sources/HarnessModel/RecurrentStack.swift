@@ -8,15 +8,18 @@ public struct RecurrentConfiguration: Sendable, Equatable {
     public var cellClip: Double?
     public var projectionClip: Double?
     public var residual: Bool
+    /// Initial forget-gate bias of every layer.
+    public var forgetBias: Double
 
     public init(layers: Int, hiddenSize: Int, projectionSize: Int? = nil, cellClip: Double? = nil,
-                projectionClip: Double? = nil, residual: Bool = false) {
+                projectionClip: Double? = nil, residual: Bool = false, forgetBias: Double = 1) {
         self.layers = layers
         self.hiddenSize = hiddenSize
         self.projectionSize = projectionSize
         self.cellClip = cellClip
         self.projectionClip = projectionClip
         self.residual = residual
+        self.forgetBias = forgetBias
     }
 
     public var outputSize: Int { projectionSize ?? hiddenSize }
@@ -48,7 +51,7 @@ public final class RecurrentStack<T: Scalar> {
             let layer = LSTMLayer<T>("\(name).layer\(k)", configuration: .init(
                 inputSize: size, hiddenSize: configuration.hiddenSize, projectionSize: configuration.projectionSize,
                 cellClip: configuration.cellClip, projectionClip: configuration.projectionClip,
-                weightDrop: dropout.rate(of: .weightDrop)), initScale: initScale)
+                weightDrop: dropout.rate(of: .weightDrop), forgetBias: configuration.forgetBias), initScale: initScale)
             residual.append(configuration.residual && k > 0 && size == layer.outputSize)
             layers.append(layer)
             size = layer.outputSize

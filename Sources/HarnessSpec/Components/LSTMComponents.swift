@@ -6,7 +6,8 @@ extension Component where Product == RecurrentConfiguration {
         RecurrentConfiguration(
             layers: r.int("layers", default: 2, range: 1...16, doc: "stacked layers"),
             hiddenSize: r.int("hidden", default: nil, range: 1...65_536, doc: "cell size H"),
-            residual: r.bool("residual", default: false, doc: "add each layer's input from layer 2 on"))
+            residual: r.bool("residual", default: false, doc: "add each layer's input from layer 2 on"),
+            forgetBias: r.forgetBias())
     }
 
     /// `lstm-projected`: LSTMP with cell and projection clipping, as ELMo.
@@ -18,6 +19,15 @@ extension Component where Product == RecurrentConfiguration {
             projectionSize: r.int("projection", default: nil, range: 1...65_536, doc: "projection size P"),
             cellClip: r.optionalDouble("cell_clip", positive: true, doc: "clamp the cell state to ±cell_clip"),
             projectionClip: r.optionalDouble("proj_clip", positive: true, doc: "clamp the projection to ±proj_clip"),
-            residual: r.bool("residual", default: true, doc: "add each layer's input from layer 2 on"))
+            residual: r.bool("residual", default: true, doc: "add each layer's input from layer 2 on"),
+            forgetBias: r.forgetBias())
+    }
+}
+
+extension MappingReader {
+    /// `forget_bias`, shared by both LSTM kinds.
+    func forgetBias() -> Double {
+        double("forget_bias", default: 1, range: -10...10,
+               doc: "initial forget-gate bias (1: TensorFlow, bilm-tf; PyTorch's nn.LSTM starts near 0)")
     }
 }
