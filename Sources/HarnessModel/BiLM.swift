@@ -220,8 +220,15 @@ public final class BiLM<T: Scalar> {
         let scale = T(lossScale / Double(max(targetCount, 1)))
         let dHidden: Matrix<T>?
         if gradients, context.training, case .sampled = output.loss {
-            dHidden = output.sampledSoftmax(hidden, targets: targets, weights: weights, gradientScale: scale,
-                                            rowLosses: rowLosses, context: context, generator: &sampling).dh
+            // Each direction draws its own negatives, as bilm-tf's two sampled_softmax_loss calls do.
+            let dh = arena.matrix(rows, p, of: T.self)
+            for d in batches.indices {
+                let part = output.sampledSoftmax(hidden.rows(d * n ..< (d + 1) * n), targets: targets + d * n, weights: weights + d * n,
+                                                 gradientScale: scale, rowLosses: rowLosses + d * n, context: context,
+                                                 generator: &sampling).dh
+                dh.row(d * n).update(from: part.base, count: part.count)
+            }
+            dHidden = dh
         } else {
             dHidden = output.fullSoftmax(hidden, targets: targets, weights: weights, gradientScale: gradients ? scale : nil,
                                          rowLosses: rowLosses, context: context).dh

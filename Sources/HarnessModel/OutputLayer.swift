@@ -3,7 +3,7 @@ import HarnessKernels
 /// The training loss of the output layer.
 public enum OutputLoss: Sendable, Equatable {
     case full
-    /// Sampled softmax with this many distinct candidates per step, shared by every row.
+    /// Sampled softmax with this many distinct candidates per step and direction, shared by its rows.
     case sampled(samples: Int)
 }
 
@@ -75,7 +75,7 @@ public final class OutputLayer<T: Scalar> {
         return (nll, dh)
     }
 
-    /// Sampled softmax: the true class against the step's shared candidates, each logit
+    /// Sampled softmax: the true class against candidates drawn for this call, each logit
     /// corrected by −log Q (its expected count), accidental hits removed. Returns the
     /// sampled NLL (an estimate, used for training only) and ∂(s·Σ w_n NLL_n)/∂h,
     /// accumulating the gradients of the rows of W and b that took part.

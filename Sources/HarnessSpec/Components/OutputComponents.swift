@@ -14,7 +14,7 @@ extension Component where Product == OutputSpec {
 
     /// `sampled-softmax`: log-uniform negatives shared by the batch; full softmax in evaluation.
     static let sampledSoftmax = Component("sampled-softmax",
-                                          summary: "sampled softmax, log-uniform negatives shared by the step (Jean et al. 2015)") { r in
+                                          summary: "sampled softmax, log-uniform negatives drawn per step and direction (Jean et al. 2015)") { r in
         OutputSpec(loss: .sampled(samples: r.int("samples", default: 8192, range: 1...Int.max, doc: "distinct negatives per step")),
                    tieWeights: r.bool("tie_weights", default: false, doc: "share W with the word embedding"))
     }
