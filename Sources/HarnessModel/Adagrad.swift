@@ -7,6 +7,7 @@ public final class Adagrad: Optimizer {
     public let initialAccumulator: Double
     public let epsilon: Double
     private let state = OptimizerState()
+    public var steps = 0
 
     public init(learningRate: Double, initialAccumulator: Double = 1, epsilon: Double = 1e-10) {
         self.learningRate = learningRate
@@ -15,12 +16,17 @@ public final class Adagrad: Optimizer {
     }
 
     public func step<T: Scalar>(_ store: ParameterStore<T>) {
-        state.prepare(count: store.count, buffers: 1, initialValue: initialAccumulator)
-        let a = state.buffers[0], w = store.values, g = store.gradients
+        let a = stateBuffers(count: store.count)[0], w = store.values, g = store.gradients
+        steps += 1
         for i in 0..<store.count {
             let gi = Double(g[i])
             a[i] += gi * gi
             w[i] -= T(learningRate * gi / (a[i].squareRoot() + epsilon))
         }
+    }
+
+    public func stateBuffers(count: Int) -> [UnsafeMutableBufferPointer<Double>] {
+        state.prepare(count: count, buffers: 1, initialValue: initialAccumulator)
+        return state.buffers
     }
 }

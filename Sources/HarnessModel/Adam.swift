@@ -5,7 +5,7 @@ public final class Adam: Optimizer {
     public var learningRate: Double
     public let beta1: Double, beta2: Double, epsilon: Double
     private let state = OptimizerState()
-    public private(set) var steps = 0
+    public var steps = 0
 
     public init(learningRate: Double, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8) {
         self.learningRate = learningRate
@@ -15,9 +15,9 @@ public final class Adam: Optimizer {
     }
 
     public func step<T: Scalar>(_ store: ParameterStore<T>) {
-        state.prepare(count: store.count, buffers: 2)
+        let buffers = stateBuffers(count: store.count)
         steps += 1
-        let m = state.buffers[0], v = state.buffers[1], w = store.values, g = store.gradients
+        let m = buffers[0], v = buffers[1], w = store.values, g = store.gradients
         let correction1 = 1 - Double.pow(beta1, steps), correction2 = 1 - Double.pow(beta2, steps)
         let stepSize = learningRate / correction1
         for i in 0..<store.count {
@@ -26,5 +26,10 @@ public final class Adam: Optimizer {
             v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
             w[i] -= T(stepSize * m[i] / ((v[i] / correction2).squareRoot() + epsilon))
         }
+    }
+
+    public func stateBuffers(count: Int) -> [UnsafeMutableBufferPointer<Double>] {
+        state.prepare(count: count, buffers: 2)
+        return state.buffers
     }
 }

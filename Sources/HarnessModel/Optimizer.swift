@@ -4,8 +4,13 @@ import HarnessKernels
 /// per-parameter state it needs laid out the same way.
 public protocol Optimizer: AnyObject {
     var learningRate: Double { get set }
+    /// Updates applied so far (Adam's bias correction depends on it).
+    var steps: Int { get set }
     /// Applies one update from `store.gradients` to `store.values`.
     func step<T: Scalar>(_ store: ParameterStore<T>)
+    /// The per-parameter state for a store of `count` values (allocated and initialised
+    /// if need be), to save in and restore from checkpoints.
+    func stateBuffers(count: Int) -> [UnsafeMutableBufferPointer<Double>]
 }
 
 /// Flat state buffers (one per kind of state), allocated on first use at the store's size.

@@ -6,6 +6,7 @@ public final class SGD: Optimizer {
     public var learningRate: Double
     public let momentum: Double
     private let state = OptimizerState()
+    public var steps = 0
 
     public init(learningRate: Double, momentum: Double = 0) {
         self.learningRate = learningRate
@@ -14,15 +15,21 @@ public final class SGD: Optimizer {
 
     public func step<T: Scalar>(_ store: ParameterStore<T>) {
         let w = store.values, g = store.gradients
+        steps += 1
         if momentum == 0 {
             axpy(store.count, T(-learningRate), g.baseAddress!, w.baseAddress!)
             return
         }
-        state.prepare(count: store.count, buffers: 1)
-        let v = state.buffers[0]
+        let v = stateBuffers(count: store.count)[0]
         for i in 0..<store.count {
             v[i] = momentum * v[i] + Double(g[i])
             w[i] -= T(learningRate * v[i])
         }
+    }
+
+    public func stateBuffers(count: Int) -> [UnsafeMutableBufferPointer<Double>] {
+        guard momentum != 0 else { return [] }
+        state.prepare(count: count, buffers: 1)
+        return state.buffers
     }
 }

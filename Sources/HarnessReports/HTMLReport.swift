@@ -67,7 +67,7 @@ public enum HTMLReport {
     static func validationCurve(_ run: RunDirectory) -> [Curve] {
         guard let text = try? String(contentsOfFile: run.metrics, encoding: .utf8) else { return [] }
         return text.split(separator: "\n").compactMap { line in
-            guard let record = try? JSONDecoder().decode(MetricsRecord.self, from: Data(line.utf8)),
+            guard let record = try? RunJSON.decoder().decode(MetricsRecord.self, from: Data(line.utf8)),
                   let valid = record.validPerplexity else { return nil }
             return Curve(tokens: Double(record.tokens), seconds: record.seconds, perplexity: valid)
         }

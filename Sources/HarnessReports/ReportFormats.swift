@@ -1,4 +1,5 @@
 import Foundation
+import HarnessTraining
 
 /// Plain-text renderings of a sweep report.
 extension SweepReport {
@@ -53,8 +54,6 @@ extension SweepReport {
     }
 
     public var json: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try! encoder.encode(self), as: UTF8.self) + "\n"
+        String(decoding: try! RunJSON.encoder(pretty: true).encode(self), as: UTF8.self) + "\n"
     }
 }

@@ -8,11 +8,14 @@ import HarnessTraining
 /// Resumable and safe to run twice at once: a point with a `result.json` is skipped; a
 /// point is run under an exclusive `flock` on `<run>/lock`, so a second sweep process
 /// (or a second shard) skips points that are running; a failed or interrupted point is
-/// run again. (`flock` is local to a machine; on a cluster, give each job its own
+/// run again, an interrupted one from its checkpoint. After Ctrl-C (which reaches the
+/// running points too: they checkpoint and exit) no further point starts. (`flock` is local to a machine; on a cluster, give each job its own
 /// `--shard`.)
 public final class SweepRunner {
     public enum Outcome: Equatable, Sendable {
         case finished, skippedDone, skippedRunning, failed(String)
+        /// Stopped by Ctrl-C or SIGTERM after checkpointing; the next sweep resumes it.
+        case interrupted
     }
 
     public let root: String
@@ -36,10 +39,13 @@ public final class SweepRunner {
         let lock = NSLock()
         var next = 0
         var outcomes: [String: Outcome] = [:]
+        let watcher = Thread { self.forwardInterruption() }
+        watcher.start()
+        defer { watcher.cancel() }
         DispatchQueue.concurrentPerform(iterations: min(jobs, max(points.count, 1))) { _ in
             while true {
                 lock.lock()
-                guard next < points.count else { lock.unlock(); return }
+                guard next < points.count, Interruption.requested == nil else { lock.unlock(); return }
                 let index = next
                 next += 1
                 lock.unlock()
@@ -55,10 +61,29 @@ public final class SweepRunner {
                 case .skippedDone: log("\(what): already finished")
                 case .skippedRunning: log("\(what): running in another process, skipped")
                 case .failed(let error): log("\(what): FAILED: \(error.split(separator: "\n").first ?? "")")
+                case .interrupted: log("\(what): interrupted after a checkpoint; rerun the sweep to resume it")
                 }
             }
         }
         return outcomes
+    }
+
+    /// The running points' processes, by process id.
+    private var running: [Int32: Process] = [:]
+    private let runningLock = NSLock()
+
+    /// Each point runs in a process group of its own, out of reach of the terminal's
+    /// Ctrl-C: passes the sweep's first interruption on to every running point, once.
+    private func forwardInterruption() {
+        while !Thread.current.isCancelled {
+            if let signal = Interruption.requested {
+                runningLock.lock()
+                for process in running.values { kill(process.processIdentifier, signal) }
+                running.removeAll()
+                runningLock.unlock()
+            }
+            usleep(50_000)
+        }
     }
 
     /// Runs one point unless it is done or taken.
@@ -86,10 +111,20 @@ public final class SweepRunner {
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
-        do { try process.run() } catch { return .failed("cannot start \(executable): \(error)") }
+        runningLock.lock()
+        do { try process.run() } catch {
+            runningLock.unlock()
+            return .failed("cannot start \(executable): \(error)")
+        }
+        if Interruption.requested == nil { running[process.processIdentifier] = process }
+        runningLock.unlock()
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        runningLock.lock()
+        running[process.processIdentifier] = nil
+        runningLock.unlock()
         if process.terminationStatus == 0 && FileManager.default.fileExists(atPath: directory.result) { return .finished }
+        if process.terminationReason == .exit && [130, 143].contains(process.terminationStatus) { return .interrupted }
         let reason = process.terminationReason == .uncaughtSignal
             ? "killed by signal \(process.terminationStatus)\n" + message : message
         let text = reason.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -19,10 +19,12 @@ public struct ExperimentSpec: Sendable {
 
     /// Content hash of the resolved spec's non-default values (FNV-1a 64 over the YAML of
     /// `resolved.canonical`), the key of its run directory: a spec that spells out a
-    /// default, and a harness that gains a key with a default, keep the same id.
+    /// default, and a harness that gains a key with a default, keep the same id. The
+    /// checkpoint policy changes no result and is left out.
     public var hash: String {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in resolved.canonical.yaml(comments: false).utf8 { h ^= UInt64(byte); h = h &* 0x100_0000_01B3 }
+        let identity = resolved.removing(["training", "checkpoint"])
+        for byte in identity.canonical.yaml(comments: false).utf8 { h ^= UInt64(byte); h = h &* 0x100_0000_01B3 }
         return String(h, radix: 16).leftPadded(to: 16)
     }
 }
@@ -140,6 +142,30 @@ public struct TrainingSpec: Sendable, Equatable {
     public var logEvery: Int
     /// BLAS threads (default: all cores).
     public var threads: Int?
+    /// When to write the resumable training checkpoint.
+    public var checkpoint: CheckpointPolicy = CheckpointPolicy()
+    /// What a NaN or infinite loss or gradient does.
+    public var onNonFinite: NonFiniteAction = .stop
+}
+
+/// How often a run writes its resumable checkpoint (`train.ckpt`): after every epoch,
+/// and within an epoch every `everySteps` steps and/or every `everyMinutes` minutes.
+/// How a run is kept safe, not what it computes: not part of the spec's identity.
+public struct CheckpointPolicy: Sendable, Equatable {
+    public var everySteps: Int?
+    public var everyMinutes: Double?
+    public init(everySteps: Int? = nil, everyMinutes: Double? = 10) {
+        self.everySteps = everySteps
+        self.everyMinutes = everyMinutes
+    }
+}
+
+/// What a step whose loss or gradient norm is NaN or infinite does.
+public enum NonFiniteAction: String, Sendable, Equatable, CaseIterable {
+    /// Stop the run, naming the step and the last good checkpoint.
+    case stop
+    /// Skip the update (and reset the carried LSTM state); stop after 100 skipped steps in a row.
+    case skip
 }
 
 public struct EvaluationSpec: Sendable, Equatable {

@@ -28,6 +28,14 @@ public indirect enum ResolvedValue: Equatable, Sendable {
         }
     }
 
+    /// This value without the entry at `path` (a list of mapping keys).
+    public func removing(_ path: [String]) -> ResolvedValue {
+        guard let key = path.first, case .mapping(let entries) = self else { return self }
+        if path.count == 1 { return .mapping(entries.filter { $0.key != key }) }
+        return .mapping(entries.map { $0.key == key ? Entry(key: $0.key, value: $0.value.removing(Array(path.dropFirst())),
+                                                              doc: $0.doc, isDefault: $0.isDefault) : $0 })
+    }
+
     /// Block-style YAML with the docs as end-of-line comments.
     public func yaml(comments: Bool = true) -> String {
         var out = ""

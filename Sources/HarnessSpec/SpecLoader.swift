@@ -5,9 +5,21 @@ import Yams
 /// Reads an experiment spec from YAML, checking every key, type, range and combination,
 /// and collecting every error before failing with all of them (`SpecErrors`).
 public enum SpecLoader {
+    /// Larger files are refused unread: a spec is a few hundred bytes.
+    public static let maximumFileSize = 1 << 20
+
     /// Reads and checks the spec at `path`.
     public static func load(file path: String) throws -> ExperimentSpec {
         let origin = SourceLocation(file: path, line: 1, column: 1)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            if isDirectory.boolValue { throw SpecErrors([SpecError("expected a spec file, found a directory", at: origin)], source: nil) }
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            if size > maximumFileSize {
+                throw SpecErrors([SpecError("the file has \(size) bytes; a spec is a few hundred (is this the right file?)", at: origin)],
+                                 source: nil)
+            }
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason = FileManager.default.fileExists(atPath: path) ? "is not readable" : "does not exist"
             throw SpecErrors([SpecError("spec file \(reason)", at: origin)], source: nil)
@@ -172,9 +184,20 @@ public enum SpecLoader {
                                                     doc: "what is differentiated") ?? "mean") ?? .mean
         let logEvery = r.int("log_every", default: 100, range: 1...Int.max, doc: "steps between metrics records")
         let threads = r.optionalInt("threads", range: 1...256, doc: "BLAS threads (default: all cores)")
+        let checkpointReader = r.mapping("checkpoint")
+        let everySteps = checkpointReader.optionalInt("every_steps", range: 1...Int.max, doc: "also checkpoint every N steps")
+        let everyMinutes = checkpointReader.double("every_minutes", default: 10, range: 0...100_000,
+                                                   doc: "also checkpoint every M minutes (0: only by steps and epochs)")
+        checkpointReader.finish()
+        r.record("checkpoint", reader: checkpointReader, doc: "resumable checkpoints (train.ckpt); not part of the run's id")
+        let onNonFinite = NonFiniteAction(rawValue: r.choice("on_nonfinite", of: NonFiniteAction.allCases.map(\.rawValue),
+                                                             default: "stop", doc: "a NaN/Inf loss or gradient stops the run or skips the step")
+                                          ?? "stop") ?? .stop
         guard let optimizer, let clipping, let schedule else { return nil }
         return TrainingSpec(epochs: epochs, maxTokens: maxTokens, optimizer: optimizer, clipping: clipping, schedule: schedule,
-                            earlyStoppingPatience: patience, loss: loss, logEvery: logEvery, threads: threads)
+                            earlyStoppingPatience: patience, loss: loss, logEvery: logEvery, threads: threads,
+                            checkpoint: CheckpointPolicy(everySteps: everySteps, everyMinutes: everyMinutes == 0 ? nil : everyMinutes),
+                            onNonFinite: onNonFinite)
     }
 
     private static func readEvaluation(_ r: MappingReader, available: [String]) -> EvaluationSpec {
@@ -224,6 +247,9 @@ public enum SpecLoader {
         switch error {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
             let detail = context.map { "\($0.text) " } ?? ""
+            if problem.hasPrefix("Maximum nesting level reached") {
+                return SpecError("invalid YAML: nested more than 1000 levels deep", at: at(mark))
+            }
             return SpecError("invalid YAML: \(detail)\(problem)", at: at(mark))
         case let .duplicatedKeysInMapping(duplicates, context):
             return SpecError("duplicate key \(duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")) in a mapping",

@@ -2,12 +2,14 @@ import Foundation
 import HarnessKernels
 import HarnessModel
 
-/// Model weights on disk.
+/// Model weights on disk, and optionally everything a run needs to resume exactly.
 ///
 /// Layout (little-endian): magic `LMHCKPT1`; UInt32 header length; the JSON header (spec
-/// hash, parameter names and shapes); the Float32 values in the order of the header;
-/// UInt64 FNV-1a checksum of everything before it. Loading checks the magic, the
-/// checksum and that names and shapes match the model, and says which failed.
+/// hash, parameter names and shapes, the further sections, the training state); the
+/// Float32 weights in the order of the header; each further section as Float64 (optimizer
+/// state, carried LSTM state); UInt64 FNV-1a checksum of everything before it. Reading
+/// checks the magic, the checksum, the header and the sizes, and says which failed.
+/// Weights-only files (`best.ckpt`) have no sections and no training state.
 public enum Checkpoint {
     static let magic = Array("LMHCKPT1".utf8)
 
@@ -15,18 +17,37 @@ public enum Checkpoint {
         var specHash: String
         var epoch: Int
         var parameters: [Entry]
+        /// Float64 arrays after the weights, in this order.
+        var sections: [Section]?
+        var training: TrainingState?
         struct Entry: Codable, Equatable { var name: String; var rows: Int; var columns: Int }
+        struct Section: Codable, Equatable { var name: String; var count: Int }
     }
 
-    public static func save(_ store: ParameterStore<Float>, specHash: String, epoch: Int, to path: String) throws {
+    /// A named Float64 array stored after the weights.
+    public struct Section {
+        public var name: String
+        public var values: UnsafeBufferPointer<Double>
+        public init(_ name: String, _ values: UnsafeBufferPointer<Double>) {
+            self.name = name
+            self.values = values
+        }
+    }
+
+    public static func save(_ store: ParameterStore<Float>, specHash: String, epoch: Int, to path: String,
+                            training: TrainingState? = nil, sections: [Section] = []) throws {
         let header = Header(specHash: specHash, epoch: epoch,
-                            parameters: store.parameters.map { .init(name: $0.name, rows: $0.rows, columns: $0.columns) })
+                            parameters: store.parameters.map { .init(name: $0.name, rows: $0.rows, columns: $0.columns) },
+                            sections: sections.isEmpty ? nil : sections.map { .init(name: $0.name, count: $0.values.count) },
+                            training: training)
         let json = try JSONEncoder().encode(header)
-        var data = Data(magic)
+        var data = Data(capacity: 12 + json.count + store.count * 4 + sections.reduce(0) { $0 + $1.values.count * 8 } + 8)
+        data.append(contentsOf: magic)
         withUnsafeBytes(of: UInt32(json.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(json)
         data.append(UnsafeBufferPointer(start: store.values.baseAddress, count: store.count))
-        let sum = fnv1a(data)
+        for section in sections { data.append(section.values) }
+        let sum = data.withUnsafeBytes { fnv1a($0) }
         withUnsafeBytes(of: sum.littleEndian) { data.append(contentsOf: $0) }
         try AtomicFile.write(data, to: path)
     }
@@ -34,15 +55,24 @@ public enum Checkpoint {
     /// Loads weights into `store`; returns the epoch they were saved at.
     @discardableResult
     public static func load(_ path: String, into store: ParameterStore<Float>, expectedSpecHash: String? = nil) throws -> Int {
+        let contents = try read(path)
+        try contents.loadWeights(into: store, expectedSpecHash: expectedSpecHash)
+        return contents.header.epoch
+    }
+
+    /// Reads and verifies a checkpoint file (magic, checksum, header, sizes).
+    public static func read(_ path: String) throws -> Contents {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw RunError.badCheckpoint(path: path, reason: FileManager.default.fileExists(atPath: path) ? "not readable" : "no such file")
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            throw RunError.badCheckpoint(path: path, reason: !exists ? "no such file" : isDirectory.boolValue ? "is a directory" : "not readable")
         }
         let bytes = [UInt8](data)
         guard bytes.count >= magic.count + 4 + 8, Array(bytes.prefix(magic.count)) == magic else {
             throw RunError.badCheckpoint(path: path, reason: "not a harness checkpoint (bad magic)")
         }
         let stored = bytes.suffix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard fnv1a(Data(bytes.dropLast(8))) == stored else {
+        guard bytes.withUnsafeBytes({ fnv1a(UnsafeRawBufferPointer(rebasing: $0.dropLast(8))) }) == stored else {
             throw RunError.badCheckpoint(path: path, reason: "checksum mismatch (truncated or corrupted file)")
         }
         let length = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
@@ -50,30 +80,65 @@ public enum Checkpoint {
               let header = try? JSONDecoder().decode(Header.self, from: Data(bytes[12 ..< 12 + length])) else {
             throw RunError.badCheckpoint(path: path, reason: "unreadable header")
         }
-        if let expectedSpecHash, header.specHash != expectedSpecHash {
-            throw RunError.badCheckpoint(path: path, reason: "written for spec \(header.specHash), not \(expectedSpecHash)")
+        let weights = header.parameters.reduce(0) { $0 + $1.rows * $1.columns }
+        let extra = (header.sections ?? []).reduce(0) { $0 + $1.count }
+        let payload = bytes.count - 8 - (12 + length)
+        guard payload == weights * 4 + extra * 8 else {
+            throw RunError.badCheckpoint(path: path, reason: "payload has \(payload) bytes, the header describes \(weights * 4 + extra * 8)")
         }
-        let expected = store.parameters.map { Header.Entry(name: $0.name, rows: $0.rows, columns: $0.columns) }
-        guard header.parameters == expected else {
-            let diff = zip(header.parameters, expected).first { $0 != $1 }
-                .map { "\($0.name) (\($0.rows)x\($0.columns)) vs the model's \($1.name) (\($1.rows)x\($1.columns))" }
-                ?? "\(header.parameters.count) parameters vs the model's \(expected.count)"
-            throw RunError.badCheckpoint(path: path, reason: "does not fit this model: \(diff)")
-        }
-        let payload = 12 + length
-        guard bytes.count - 8 - payload == store.count * 4 else {
-            throw RunError.badCheckpoint(path: path, reason: "payload has \(bytes.count - 8 - payload) bytes, expected \(store.count * 4)")
-        }
-        bytes.withUnsafeBytes { raw in
-            let source = raw.baseAddress! + payload
-            UnsafeMutableRawPointer(store.values.baseAddress!).copyMemory(from: source, byteCount: store.count * 4)
-        }
-        return header.epoch
+        return Contents(path: path, header: header, bytes: bytes, payload: 12 + length)
     }
 
-    static func fnv1a(_ data: Data) -> UInt64 {
+    /// A verified checkpoint file in memory.
+    public struct Contents {
+        public let path: String
+        let header: Header
+        let bytes: [UInt8]
+        let payload: Int
+
+        public var specHash: String { header.specHash }
+        public var epoch: Int { header.epoch }
+        public var training: TrainingState? { header.training }
+
+        /// Copies the weights into `store` after checking that names and shapes match.
+        public func loadWeights(into store: ParameterStore<Float>, expectedSpecHash: String? = nil) throws {
+            if let expectedSpecHash, header.specHash != expectedSpecHash {
+                throw RunError.badCheckpoint(path: path, reason: "written for spec \(header.specHash), not \(expectedSpecHash)")
+            }
+            let expected = store.parameters.map { Header.Entry(name: $0.name, rows: $0.rows, columns: $0.columns) }
+            guard header.parameters == expected else {
+                let diff = zip(header.parameters, expected).first { $0 != $1 }
+                    .map { "\($0.name) (\($0.rows)x\($0.columns)) vs the model's \($1.name) (\($1.rows)x\($1.columns))" }
+                    ?? "\(header.parameters.count) parameters vs the model's \(expected.count)"
+                throw RunError.badCheckpoint(path: path, reason: "does not fit this model: \(diff)")
+            }
+            bytes.withUnsafeBytes { raw in
+                UnsafeMutableRawPointer(store.values.baseAddress!).copyMemory(from: raw.baseAddress! + payload, byteCount: store.count * 4)
+            }
+        }
+
+        /// Copies section `name` into `destination`, which must have its size.
+        public func loadSection(_ name: String, into destination: UnsafeMutableBufferPointer<Double>) throws {
+            var offset = payload + header.parameters.reduce(0) { $0 + $1.rows * $1.columns } * 4
+            for section in header.sections ?? [] {
+                if section.name == name {
+                    guard section.count == destination.count else {
+                        throw RunError.badCheckpoint(path: path, reason: "section \(name) has \(section.count) values, expected \(destination.count)")
+                    }
+                    bytes.withUnsafeBytes { raw in
+                        UnsafeMutableRawPointer(destination.baseAddress!).copyMemory(from: raw.baseAddress! + offset, byteCount: section.count * 8)
+                    }
+                    return
+                }
+                offset += section.count * 8
+            }
+            throw RunError.badCheckpoint(path: path, reason: "no section \(name)")
+        }
+    }
+
+    static func fnv1a(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in data { h ^= UInt64(byte); h = h &* 0x100_0000_01B3 }
+        for byte in bytes { h ^= UInt64(byte); h = h &* 0x100_0000_01B3 }
         return h
     }
 }

@@ -2,7 +2,8 @@ import HarnessData
 import HarnessSpec
 
 /// How the command line reports an error: its exit code and its text.
-/// 64 (EX_USAGE) for a bad spec, 65 (EX_DATAERR) for bad data, 1 for a run that failed.
+/// 64 (EX_USAGE) for a bad spec, 65 (EX_DATAERR) for bad data, 1 for a run that failed,
+/// 128 + the signal for a run interrupted by a signal (130 for Ctrl-C).
 public enum ExitStatus {
     public static let badSpec: Int32 = 64
     public static let badData: Int32 = 65
@@ -13,7 +14,9 @@ public enum ExitStatus {
         switch error {
         case let e as SpecErrors: return (badSpec, e.description)
         case let e as DataError: return (badData, e.description)
-        case let e as RunError: return (failedRun, e.description)
+        case let e as RunError:
+            if case .interrupted(let signal, _, _, _, _) = e { return (128 + signal, e.description) }
+            return (failedRun, e.description)
         default: return nil
         }
     }

@@ -12,6 +12,17 @@ public struct LearningRateSchedule: Sendable {
         rate = initialRate
     }
 
+    /// The state that changes, for checkpoints.
+    public struct Snapshot: Codable, Equatable, Sendable {
+        public var rate: Double?
+        public var epochsSinceDrop = 0
+    }
+
+    public var snapshot: Snapshot {
+        get { Snapshot(rate: rate, epochsSinceDrop: epochsSinceDrop) }
+        set { rate = newValue.rate ?? rate; epochsSinceDrop = newValue.epochsSinceDrop }
+    }
+
     /// Called before epoch `epoch` (1-based) starts.
     public mutating func startEpoch(_ epoch: Int) {
         if case .decay(let factor, let after) = spec, epoch > after { rate *= factor }
@@ -40,6 +51,18 @@ public struct EarlyStopping: Sendable {
     public private(set) var epochsWithoutImprovement = 0
 
     public init(patience: Int?) { self.patience = patience }
+
+    /// The state that changes, for checkpoints (`best` is nil while infinite: JSON has no infinity).
+    public struct Snapshot: Codable, Equatable, Sendable {
+        public var best: Double?
+        public var bestEpoch: Int?
+        public var epochsWithoutImprovement = 0
+    }
+
+    public var snapshot: Snapshot {
+        get { Snapshot(best: best.isFinite ? best : nil, bestEpoch: bestEpoch, epochsWithoutImprovement: epochsWithoutImprovement) }
+        set { best = newValue.best ?? .infinity; bestEpoch = newValue.bestEpoch; epochsWithoutImprovement = newValue.epochsWithoutImprovement }
+    }
 
     /// Records epoch `epoch`'s validation perplexity; returns whether it is the best so far.
     public mutating func record(_ perplexity: Double, epoch: Int) -> Bool {

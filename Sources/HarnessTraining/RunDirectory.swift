@@ -1,7 +1,8 @@
 import Foundation
 
 /// `runs/<name>-<first 8 hex digits of the spec hash>/`: the resolved spec, the
-/// vocabulary, `metrics.jsonl`, `result.json` and the best checkpoint.
+/// vocabulary, `metrics.jsonl`, `result.json`, the best checkpoint, and while the run is
+/// unfinished its resumable checkpoint.
 public struct RunDirectory: Sendable {
     public let path: String
 
@@ -16,6 +17,8 @@ public struct RunDirectory: Sendable {
     public var metrics: String { path + "/metrics.jsonl" }
     public var result: String { path + "/result.json" }
     public var bestCheckpoint: String { path + "/best.ckpt" }
+    /// Weights, optimizer, random and data state of an unfinished run (`Trainer` resumes from it).
+    public var trainingCheckpoint: String { path + "/train.ckpt" }
 
     public func create() throws {
         do {
@@ -25,25 +28,42 @@ public struct RunDirectory: Sendable {
         }
     }
 
+    /// Removes the temporary files of writes that a killed process left behind.
+    public func removeStaleTemporaries() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+            try? FileManager.default.removeItem(atPath: path + "/" + name)
+        }
+    }
+
     /// Appends one JSON line to `metrics.jsonl` (rewritten atomically).
     public func append(_ record: MetricsRecord) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let encoder = RunJSON.encoder()
         var text = (try? String(contentsOfFile: metrics, encoding: .utf8)) ?? ""
         text += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n"
         try AtomicFile.write(text, to: metrics)
     }
 
+    /// Keeps the first `count` records of `metrics.jsonl` (those a checkpoint had seen).
+    public func truncateMetrics(keeping count: Int) throws {
+        guard let text = try? String(contentsOfFile: metrics, encoding: .utf8) else { return }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+        guard lines.count > count else { return }
+        try AtomicFile.write(lines.prefix(count).map { $0 + "\n" }.joined(), to: metrics)
+    }
+
     public func write(_ result: RunResult) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(result), to: self.result)
+        try AtomicFile.write(try RunJSON.encoder(pretty: true).encode(result), to: self.result)
     }
 
     public func readResult() throws -> RunResult {
         guard let data = FileManager.default.contents(atPath: result) else {
-            throw RunError.badCheckpoint(path: result, reason: "no result.json")
+            throw RunError.unreadable(path: result, reason: "no result.json: the run has not finished")
         }
-        return try JSONDecoder().decode(RunResult.self, from: data)
+        do {
+            return try RunJSON.decoder().decode(RunResult.self, from: data)
+        } catch {
+            throw RunError.unreadable(path: result, reason: "not a valid result.json (\(error))")
+        }
     }
 }

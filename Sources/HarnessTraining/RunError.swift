@@ -2,20 +2,39 @@
 public enum RunError: Error, Equatable, CustomStringConvertible {
     /// The loss or the gradient norm became NaN or infinite.
     case nonFinite(step: Int, epoch: Int, loss: Double, lastCheckpoint: String?)
+    /// `on_nonfinite: skip` skipped this many steps in a row.
+    case tooManySkips(step: Int, epoch: Int, skipped: Int, lastCheckpoint: String?)
     /// A checkpoint could not be read back.
     case badCheckpoint(path: String, reason: String)
+    /// A run file could not be read or parsed.
+    case unreadable(path: String, reason: String)
     /// A run directory or file could not be written.
     case cannotWrite(path: String, reason: String)
+    /// A checkpoint exists but does not belong to this spec or data.
+    case resumeRefused(path: String, reason: String)
+    /// Stopped by a signal after checkpointing.
+    case interrupted(signal: Int32, step: Int, epoch: Int, checkpoint: String, resumeCommand: String?)
 
     public var description: String {
         switch self {
         case let .nonFinite(step, epoch, loss, checkpoint):
             return "error: the loss became \(loss) at step \(step) of epoch \(epoch)"
                 + (checkpoint.map { "; the last good checkpoint is \($0)" } ?? "; no checkpoint was written yet")
+                + " (training.on_nonfinite: skip skips such steps instead)"
+        case let .tooManySkips(step, epoch, skipped, checkpoint):
+            return "error: \(skipped) steps in a row had a NaN or infinite loss or gradient (up to step \(step) of epoch \(epoch)); "
+                + "stopping" + (checkpoint.map { "; the last good checkpoint is \($0)" } ?? "")
         case let .badCheckpoint(path, reason):
             return "\(path): error: cannot use this checkpoint: \(reason)"
+        case let .unreadable(path, reason):
+            return "\(path): error: \(reason)"
         case let .cannotWrite(path, reason):
             return "\(path): error: cannot write: \(reason)"
+        case let .resumeRefused(path, reason):
+            return "\(path): error: cannot resume: \(reason)"
+        case let .interrupted(_, step, epoch, checkpoint, command):
+            return "interrupted after step \(step) (epoch \(epoch)); checkpoint written to \(checkpoint)\n"
+                + "resume with: \(command ?? "the same harness run command")"
         }
     }
 }

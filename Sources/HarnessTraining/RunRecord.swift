@@ -31,6 +31,8 @@ public struct RunResult: Codable, Sendable {
     public var machine: String
     public var commit: String?
     public var finishedAt: String
+    /// Steps whose update was skipped for a NaN or infinite loss (`on_nonfinite: skip`); nil when none.
+    public var skippedSteps: Int? = nil
     /// The definition of the perplexities above.
     public var perplexityDefinition = "exp(mean NLL in nats per target token, <eos> included), full softmax; mean = mean of the directions"
 }
@@ -76,5 +78,22 @@ public enum MachineInfo {
         guard process.terminationStatus == 0 else { return nil }
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// JSON for run records: sorted keys, and a diverged run's infinite or NaN values
+/// written as the strings "inf", "-inf" and "nan" (JSON has no such numbers).
+public enum RunJSON {
+    public static func encoder(pretty: Bool = false) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
     }
 }

@@ -4,7 +4,12 @@ import HarnessSpec
 import HarnessTraining
 
 struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Train and evaluate one experiment spec.")
+    static let configuration = CommandConfiguration(
+        abstract: "Train and evaluate one experiment spec.",
+        discussion: """
+            An unfinished run continues from its checkpoint (runs/<name>-<id>/train.ckpt); a finished \
+            one prints its results. Ctrl-C checkpoints after the current step and exits 130.
+            """)
 
     @Argument(help: "The experiment spec (YAML).")
     var spec: String
@@ -18,21 +23,69 @@ struct Run: ParsableCommand {
     @Option(help: "BLAS threads (default: the spec's training.threads, else all cores); not part of the spec's identity.")
     var threads: Int?
 
+    @Flag(help: "Require a checkpoint to continue from (error if this spec has none).")
+    var resume = false
+
+    @Flag(help: "Start over: discard this spec's checkpoint and results.")
+    var fresh = false
+
+    func validate() throws {
+        if resume && fresh { throw ValidationError("--resume and --fresh exclude each other") }
+    }
+
     func run() throws {
         try Exit.run {
             let spec = try SpecLoader.load(file: self.spec)
-            let experiment = try Experiment(spec)
             let directory = RunDirectory(root: runs, name: spec.name, specHash: spec.hash)
+            let checkpointExists = FileManager.default.fileExists(atPath: directory.trainingCheckpoint)
+            if !fresh && !checkpointExists, let result = try? directory.readResult() {
+                print("\(directory.path) is finished (--fresh trains it again):")
+                printResult(result, directory: directory)
+                return
+            }
+            if !checkpointExists {
+                let earlier = unfinishedEarlierVersions(of: spec)
+                if resume {
+                    throw RunError.resumeRefused(path: directory.path, reason: "this spec has no checkpoint to continue from"
+                        + (earlier.isEmpty ? "" : "; the spec changed since an unfinished run started:\n" + earlier.joined(separator: "\n")))
+                }
+                if !earlier.isEmpty && !quiet {
+                    FileHandle.standardError.write(Data(("note: the spec changed since an unfinished run started; this one starts "
+                        + "afresh in \(directory.path)\n" + earlier.joined(separator: "\n") + "\n").utf8))
+                }
+            }
+            let experiment = try Experiment(spec)
             let progress = TrainingProgress()
             progress.quiet = quiet
             progress.line("\(spec.name): \(experiment.model.store.count) parameters, vocabulary \(experiment.vocabulary.count), "
                           + "\(experiment.train.reduce(0) { $0 + $1.count + 1 }) training tokens → \(directory.path)")
             let trainer = Trainer(experiment, directory: directory, progress: progress)
             trainer.threads = threads
+            trainer.resume = !fresh
+            trainer.resumeCommand = "harness run \(self.spec)" + (runs == "runs" ? "" : " --runs \(runs)")
+            Interruption.install()
             let result = try trainer.run()
-            print(perplexityTable(result.perplexity))
-            print(String(format: "%.0f training tokens/s, %@ in all, best epoch %@, results in %@", result.tokensPerSecond,
-                         TrainingProgress.duration(result.wallSeconds), result.bestEpoch.map(String.init) ?? "-", directory.result))
+            printResult(result, directory: directory)
+        }
+    }
+
+    private func printResult(_ result: RunResult, directory: RunDirectory) {
+        print(perplexityTable(result.perplexity))
+        print(String(format: "%.0f training tokens/s, %@ in all, best epoch %@, results in %@", result.tokensPerSecond,
+                     TrainingProgress.duration(result.wallSeconds), result.bestEpoch.map(String.init) ?? "-", directory.result))
+    }
+
+    /// Other run directories of this spec's name with a checkpoint: what changed, per directory.
+    private func unfinishedEarlierVersions(of spec: ExperimentSpec) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []
+        let current = spec.resolved.yaml()
+        return names.sorted().compactMap { name -> String? in
+            let other = RunDirectory(existing: runs + "/" + name)
+            guard name.hasPrefix(spec.name + "-"), name.count == spec.name.count + 9, name != "\(spec.name)-\(spec.hash.prefix(8))",
+                  FileManager.default.fileExists(atPath: other.trainingCheckpoint),
+                  let earlier = try? String(contentsOfFile: other.spec, encoding: .utf8) else { return nil }
+            let changes = SpecDifference.between(earlier, current)
+            return "  \(other.path): " + (changes.isEmpty ? "different spec" : changes.joined(separator: ", "))
         }
     }
 }

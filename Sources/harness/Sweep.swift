@@ -60,7 +60,12 @@ struct Sweep: ParsableCommand {
             }
             FileHandle.standardError.write(Data("sweep \(spec.name): \(selected.count) of \(points.count) points, \(jobs) at a time, in \(runs)\n".utf8))
             let runner = SweepRunner(root: runs, executable: executable, jobs: jobs)
+            Interruption.install()
             let outcomes = runner.run(selected)
+            if let signal = Interruption.requested {
+                FileHandle.standardError.write(Data("sweep interrupted; the running points wrote checkpoints. Rerun the same command to resume.\n".utf8))
+                throw ExitCode(128 + signal)
+            }
             let failed = outcomes.values.filter { if case .failed = $0 { true } else { false } }.count
             let manifest = try SweepManifest.read(SweepManifest.path(root: runs, name: spec.name))
             print(SweepReport(manifest: manifest, root: runs).markdown, terminator: "")

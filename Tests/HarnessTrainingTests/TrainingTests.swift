@@ -182,19 +182,22 @@ struct ScheduleTests {
     }
 }
 
-/// Runs the built `harness` with `arguments` from the package root.
-func runHarness(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+/// Runs the built `harness` (or `executable`) with `arguments` from the package root.
+func runHarness(_ arguments: [String], executable: String = CommandLineTests.harness) throws -> (status: Int32, output: String, error: String) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: CommandLineTests.harness)
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     process.currentDirectoryURL = packageRoot
-    let out = Pipe(), err = Pipe()
+    // Standard error goes to a file: reading two pipes one after the other deadlocks
+    // once the unread one fills up.
+    let out = Pipe(), errorFile = temporaryFolder() + "/stderr"
+    _ = FileManager.default.createFile(atPath: errorFile, contents: nil)
     process.standardOutput = out
-    process.standardError = err
+    process.standardError = FileHandle(forWritingAtPath: errorFile)
     try process.run()
     let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     process.waitUntilExit()
+    let error = (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? ""
     return (process.terminationStatus, output, error)
 }
 
@@ -289,7 +292,7 @@ struct TrainedRunCommandTests {
         let directory = try #require(run)
         let result = try RunDirectory(existing: directory).readResult()
 
-        let harness = runHarness
+        let harness = { (arguments: [String]) in try runHarness(arguments) }
         // eval recomputes the recorded test perplexity.
         let (status, output, _) = try harness(["eval", directory, "--split", "test"])
         #expect(status == 0)
