@@ -118,6 +118,10 @@ let package = Package(
             dependencies: ["HarnessEmbeddings", "HarnessTraining", "HarnessSpec", "HarnessData", "HarnessModel", "HarnessKernels"]
         ),
         .testTarget(
+            name: "FuzzTests",
+            dependencies: ["HarnessSpec", "HarnessData", "HarnessModel", "HarnessKernels"]
+        ),
+        .testTarget(
             name: "HarnessModelTests",
             dependencies: ["HarnessModel", "HarnessKernels"],
             resources: [.copy("Fixtures")]

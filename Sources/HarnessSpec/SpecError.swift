@@ -30,14 +30,28 @@ public struct SpecError: Error, Equatable, Sendable, CustomStringConvertible {
     public func rendered(source: String?) -> String {
         var text = description
         if let source {
-            let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+            let lines = Self.lines(of: source)
             if location.line >= 1 && location.line <= lines.count {
-                let line = lines[location.line - 1].replacingOccurrences(of: "\r", with: "")
-                text += "\n  \(line)\n  " + String(repeating: " ", count: max(location.column - 1, 0)) + "^"
+                let (line, caret) = Self.window(Array(lines[location.line - 1]), column: max(location.column - 1, 0))
+                text += "\n  \(line)\n  " + String(repeating: " ", count: caret) + "^"
             }
         }
         if let note { text += "\n  note: \(note)" }
         return text
+    }
+
+    /// The lines of `text` as YAML counts them: LF, CR, CRLF, NEL, LS and PS end a line.
+    public static func lines(of text: String) -> [Substring] {
+        text.split(omittingEmptySubsequences: false) { ["\n", "\r", "\r\n", "\u{85}", "\u{2028}", "\u{2029}"].contains($0) }
+    }
+
+    /// At most `width` characters of a long line around `column`, cut ends marked with …;
+    /// returns the text and the caret's column in it.
+    static func window(_ line: [Character], column: Int, width: Int = 100) -> (String, Int) {
+        guard line.count > width else { return (String(line), column) }
+        let start = max(0, min(column - width / 2, line.count - width)), end = min(start + width, line.count)
+        return ((start > 0 ? "…" : "") + String(line[start..<end]) + (end < line.count ? "…" : ""),
+                column - start + (start > 0 ? 1 : 0))
     }
 }
 

@@ -296,7 +296,10 @@ public final class Trainer {
 
     private func restore(checksums: [String: String]) throws {
         let path = directory.trainingCheckpoint
-        let contents = try Checkpoint.read(path)
+        let contents: Checkpoint.Contents
+        do { contents = try Checkpoint.read(path) } catch RunError.badCheckpoint(let path, let reason) {
+            throw RunError.badCheckpoint(path: path, reason: reason + "; --fresh starts the run over")
+        }
         guard let saved = contents.training else {
             throw RunError.badCheckpoint(path: path, reason: "holds weights only, no training state")
         }

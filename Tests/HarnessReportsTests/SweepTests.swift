@@ -119,6 +119,24 @@ struct SweepRunTests {
         #expect(again.values.filter { $0 == .skippedDone }.count == 2)
         #expect(again.values.filter { if case .failed = $0 { true } else { false } }.count == 2)
     }
+
+    @Test func aDivergingPointStopsWithItsStepAndTheSweepGoesOn() throws {
+        let s = try sweep("""
+            zip:
+              training.optimizer: [{type: adam, lr: 0.01}, {type: sgd, lr: 1e38}]
+              training.clip.max: [10, 1e38]
+            """)
+        let points = try s.expand()
+        let root = temporaryFolder()
+        let runner = SweepRunner(root: root, executable: harness, jobs: 1, cores: 2)
+        runner.log = { _ in }
+        let outcomes = runner.run(points)
+        #expect(outcomes[points[0].id] == .finished)
+        let failure = try JSONDecoder().decode(PointFailure.self, from: Data(contentsOf: URL(fileURLWithPath: "\(root)/\(points[1].id)/failed.json")))
+        #expect(failure.exitCode == 1)
+        #expect(failure.error.hasPrefix("error: the loss became "), "\(failure.error)")
+        #expect(failure.error.contains(" at step 2 of epoch 1; no checkpoint was written yet"), "\(failure.error)")
+    }
 }
 
 struct SlurmTests {

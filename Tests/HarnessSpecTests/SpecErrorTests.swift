@@ -101,6 +101,12 @@ struct SpecErrorTests {
              expected: ["s.yaml:9:9: error: missing required key 'max' in 'training.clip'"]),
         Case(name: "section of the wrong kind", yaml: base + "evaluation: [valid]\n",
              expected: ["s.yaml:9:13: error: expected a mapping for 'evaluation', found a list"]),
+        Case(name: "nested beyond 1000 levels", yaml: "data: " + String(repeating: "[", count: 5000),
+             expected: ["s.yaml:1:8: error: invalid YAML: nested more than 1000 levels deep"]),
+        Case(name: "bad checkpoint policy", yaml: base + "  checkpoint: {every_step: 5}\n",
+             expected: ["s.yaml:9:16: error: unknown key 'every_step' in 'training.checkpoint'; did you mean 'every_steps'?"]),
+        Case(name: "bad non-finite action", yaml: base + "  on_nonfinite: ignore\n",
+             expected: ["s.yaml:9:17: error: unknown on_nonfinite 'ignore' for 'training'"]),
     ]
 
     @Test(arguments: cases)
@@ -122,6 +128,39 @@ struct SpecErrorTests {
         let errors = try #require(throws: SpecErrors.self) { try SpecLoader.parse(yaml, file: "s.yaml") }
         #expect(errors.errors.count == 3)
         #expect(errors.errors.map(\.location.line) == [6, 8, 9])
+    }
+
+    @Test func longLinesAreShownAroundTheColumnAndCRLinesCount() throws {
+        let rest = Self.base.split(separator: "\n").dropFirst(3).joined(separator: "\r")
+        let yaml = "data: {corpus: \"" + String(repeating: "a", count: 300) + "\", batching: {type: strem, batch_size: 4}, "
+            + String(repeating: "b", count: 100) + ": 1}\r" + rest
+        let errors = try #require(throws: SpecErrors.self) { try SpecLoader.parse(yaml, file: "s.yaml") }
+        let lines = errors.errors[0].rendered(source: yaml).split(separator: "\n")
+        #expect(lines[0].hasPrefix("s.yaml:1:337: error: unknown type 'strem' for 'data.batching'"), "\(lines[0])")
+        #expect(lines[1].count <= 2 + 102 && lines[1].hasPrefix("  …") && lines[1].hasSuffix("…"), "\(lines[1])")
+        #expect(lines[1].contains("batching: {type: strem, batch_size: 4}"))
+        // The caret sits under the offending value.
+        let caret = lines[2].count - 1
+        #expect(Array(lines[1])[caret] == "s", "\(lines[1])\n\(lines[2])")
+        // A CR alone ends a line for YAML and for the rendering alike.
+        let cr = try #require(throws: SpecErrors.self) { try SpecLoader.parse("name: x\rdata: 3\r", file: "s.yaml") }
+        let data = try #require(cr.errors.first { $0.message.contains("'data'") })
+        #expect(data.description.hasPrefix("s.yaml:2:7: error: expected a mapping for 'data'"), "\(data)")
+        #expect(data.rendered(source: "name: x\rdata: 3\r").contains("\n  data: 3\n        ^"))
+    }
+
+    @Test func oversizedAndDirectorySpecFilesAreRefusedUnread() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("harness-spec-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder + "/dir.yaml", withIntermediateDirectories: true)
+        let big = folder + "/big.yaml"
+        _ = FileManager.default.createFile(atPath: big, contents: Data(repeating: 0x23, count: SpecLoader.maximumFileSize + 1))
+        #expect(throws: SpecErrors.self) { try SpecLoader.load(file: big) }
+        do { _ = try SpecLoader.load(file: big) } catch {
+            #expect("\(error)".hasPrefix("\(big):1:1: error: the file has 1048577 bytes; a spec is a few hundred (is this the right file?)"))
+        }
+        do { _ = try SpecLoader.load(file: folder + "/dir.yaml") } catch {
+            #expect("\(error)".hasPrefix("\(folder)/dir.yaml:1:1: error: expected a spec file, found a directory"))
+        }
     }
 
     @Test func renderingShowsTheLineAndACaret() throws {
