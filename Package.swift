@@ -26,6 +26,9 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
 
+        // Counts heap allocations for `harness bench` (interposes malloc; glibc only).
+        .target(name: "AllocationCounter"),
+
         // Numerical core
         .target(
             name: "HarnessKernels",
@@ -73,6 +76,7 @@ let package = Package(
         .executableTarget(
             name: "harness",
             dependencies: ["HarnessTraining", "HarnessReports", "HarnessEmbeddings", "HarnessSpec", "HarnessData", "HarnessModel",
+                           "AllocationCounter", "HarnessKernels",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimized
         ),

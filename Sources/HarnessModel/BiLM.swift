@@ -51,6 +51,24 @@ public struct DirectionLoss: Sendable, Equatable {
     public static func += (a: inout DirectionLoss, b: DirectionLoss) { a.nll += b.nll; a.tokens += b.tokens }
 }
 
+/// The losses of a step's directions (one or two), held inline so that a training step
+/// allocates nothing on the heap.
+public struct DirectionLosses: RandomAccessCollection, Sendable, Equatable {
+    private var forward = DirectionLoss(), backward = DirectionLoss()
+    public let endIndex: Int
+    public var startIndex: Int { 0 }
+
+    public init(count: Int) {
+        precondition(count == 1 || count == 2, "a step has one or two directions, not \(count)")
+        endIndex = count
+    }
+
+    public subscript(index: Int) -> DirectionLoss {
+        get { index == 0 ? forward : backward }
+        set { if index == 0 { forward = newValue } else { backward = newValue } }
+    }
+}
+
 /// A forward, backward or bidirectional LSTM language model (Peters et al. 2018, ELMo's
 /// biLM): one token encoder and one output layer shared by the directions, one
 /// recurrent stack per direction. The directions are independent until the loss.
@@ -61,6 +79,11 @@ public struct DirectionLoss: Sendable, Equatable {
 ///
 /// The training objective is the mean NLL per real target over all directions
 /// (times `lossScale`, e.g. T for Zaremba's time-summed loss).
+///
+/// A bidirectional model runs its two stacks at once, each on one core with one BLAS
+/// thread, when BLAS has two threads or more: their per-timestep products are too small
+/// for threaded BLAS, and the directions are independent. Each direction has its own
+/// arena and dropout stream (drawn from the step's), so the result is the same either way.
 public final class BiLM<T: Scalar> {
     public enum Encoder {
         case word(WordEmbedding<T>)
@@ -75,6 +98,8 @@ public final class BiLM<T: Scalar> {
     public let store: ParameterStore<T>
     /// slot[id] = row of `id` among the step's distinct tokens, or −1 (char-CNN only).
     private var slot: [Int32]
+    /// Per-direction scratch and dropout streams of a bidirectional model's stacks.
+    private let directionContexts: [StepContext]
 
     /// - Parameters:
     ///   - characters: the vocabulary's character ids; required by the char-CNN encoder.
@@ -115,6 +140,7 @@ public final class BiLM<T: Scalar> {
                              tiedTo: tiedTable, initScale: scale)
         store = ParameterStore(encoderParameters + stacks.flatMap(\.parameters) + output.parameters, generator: &generator)
         slot = Array(repeating: -1, count: v)
+        directionContexts = names.count == 2 ? names.map { _ in StepContext(training: true) } : []
     }
 
     /// Forgets the carried LSTM states (stream mode: at the start of an epoch or an evaluation).
@@ -132,12 +158,12 @@ public final class BiLM<T: Scalar> {
     /// - Returns: the objective (mean NLL per target × `lossScale`) and each direction's loss.
     @discardableResult
     public func trainingStep(_ batches: [SequenceBatch], carryState: Bool, lossScale: Double = 1,
-                             context: StepContext, sampling: inout SeededGenerator) -> (objective: Double, directions: [DirectionLoss]) {
+                             context: StepContext, sampling: inout SeededGenerator) -> (objective: Double, directions: DirectionLosses) {
         run(batches, carryState: carryState, lossScale: lossScale, gradients: true, context: context, sampling: &sampling)
     }
 
     /// Each direction's loss under the full softmax, without gradients or dropout.
-    public func evaluate(_ batches: [SequenceBatch], carryState: Bool, context: StepContext) -> [DirectionLoss] {
+    public func evaluate(_ batches: [SequenceBatch], carryState: Bool, context: StepContext) -> DirectionLosses {
         var unused = SeededGenerator(seed: 0)
         return run(batches, carryState: carryState, lossScale: 1, gradients: false, context: context, sampling: &unused).directions
     }
@@ -189,7 +215,7 @@ public final class BiLM<T: Scalar> {
     }
 
     private func run(_ batches: [SequenceBatch], carryState: Bool, lossScale: Double, gradients: Bool,
-                     context: StepContext, sampling: inout SeededGenerator) -> (objective: Double, directions: [DirectionLoss]) {
+                     context: StepContext, sampling: inout SeededGenerator) -> (objective: Double, directions: DirectionLosses) {
         precondition(batches.count == stacks.count, "\(configuration.direction) model takes \(stacks.count) batches, got \(batches.count)")
         let steps = batches[0].steps, b = batches[0].batchSize, n = steps * b
         precondition(batches.allSatisfy { $0.steps == steps && $0.batchSize == b }, "the directions' batches differ in shape")
@@ -203,17 +229,21 @@ public final class BiLM<T: Scalar> {
             (targets + d * n).update(from: batch.targets, count: n)
             for i in 0..<n { weights[d * n + i] = batch.mask.map { T($0[i]) } ?? 1 }
         }
+        context.profile?.start()
         // Encoder, once for every direction's tokens.
         var (tokens, distinct, distinctRow) = encode(ids, count: rows, context: context)
         tokens = tokenDropout.forward(tokens, ids: ids, vocabularySize: configuration.vocabularySize, context: context)
+        context.profile?.charge(.encoder)
         // One stack per direction, outputs side by side.
         let p = configuration.recurrent.outputSize
         let hidden = arena.matrix(rows, p, of: T.self)
-        for (d, stack) in stacks.enumerated() {
-            let y = stack.forward(tokens.rows(d * n ..< (d + 1) * n), steps: steps, batchSize: b,
-                                  carryState: carryState, context: context)
+        prepareDirectionContexts(from: context)
+        forEachDirection { d, directionContext in
+            let y = stacks[d].forward(tokens.rows(d * n ..< (d + 1) * n), steps: steps, batchSize: b,
+                                      carryState: carryState, context: directionContext ?? context)
             hidden.row(d * n).update(from: y.base, count: y.count)
         }
+        context.profile?.charge(.recurrent)
         // Loss.
         let rowLosses = arena.allocate(rows, of: T.self)
         let targetCount = batches.reduce(0) { $0 + $1.targetCount }
@@ -233,18 +263,21 @@ public final class BiLM<T: Scalar> {
             dHidden = output.fullSoftmax(hidden, targets: targets, weights: weights, gradientScale: gradients ? scale : nil,
                                          rowLosses: rowLosses, context: context).dh
         }
-        let directions = batches.indices.map { d in
-            DirectionLoss(nll: (0..<n).reduce(0.0) { $0 + Double(weights[d * n + $1]) * Double(rowLosses[d * n + $1]) },
-                          tokens: batches[d].targetCount)
+        var directions = DirectionLosses(count: batches.count)
+        for d in batches.indices {
+            directions[d] = DirectionLoss(nll: (0..<n).reduce(0.0) { $0 + Double(weights[d * n + $1]) * Double(rowLosses[d * n + $1]) },
+                                          tokens: batches[d].targetCount)
         }
         let objective = lossScale * directions.reduce(0) { $0 + $1.nll } / Double(max(targetCount, 1))
+        context.profile?.charge(.output)
         guard let dHidden else { return (objective, directions) }
         // Backward.
         let dTokens = arena.matrix(rows, tokens.columns, of: T.self)
-        for (d, stack) in stacks.enumerated() {
-            let dx = stack.backward(dHidden.rows(d * n ..< (d + 1) * n), context: context)
+        forEachDirection { d, directionContext in
+            let dx = stacks[d].backward(dHidden.rows(d * n ..< (d + 1) * n), context: directionContext ?? context)
             dTokens.row(d * n).update(from: dx.base, count: dx.count)
         }
+        context.profile?.charge(.recurrent)
         let dEncoded = tokenDropout.backward(dTokens, context: context)
         switch encoder {
         case .word(let e):
@@ -254,6 +287,35 @@ public final class BiLM<T: Scalar> {
             for r in 0..<rows { axpy(dEncoded.columns, 1, dEncoded.row(r), dDistinct.row(Int(distinctRow![r]))) }
             e.backward(dDistinct, context: context)
         }
+        context.profile?.charge(.encoder)
         return (objective, directions)
+    }
+
+    /// A bidirectional step's direction contexts: arenas reset, each direction's dropout
+    /// stream seeded from the step's own.
+    private func prepareDirectionContexts(from context: StepContext) {
+        guard !directionContexts.isEmpty else { return }
+        let seed = context.dropoutGenerator.next()
+        for (d, directionContext) in directionContexts.enumerated() {
+            directionContext.arena.reset()
+            directionContext.training = context.training
+            directionContext.dropoutGenerator = SeededGenerator(seed: seed &+ UInt64(d) &* 0x9E37_79B9_7F4A_7C15)
+        }
+    }
+
+    /// `body(d, context of d)` for every direction: both at once (one BLAS thread each)
+    /// for a bidirectional model when BLAS has two threads or more, else in turn; the
+    /// context is nil for a one-direction model (use the step's).
+    private func forEachDirection(_ body: (Int, StepContext?) -> Void) {
+        guard directionContexts.count == 2 else { return body(0, nil) }
+        let threads = BLAS.threads
+        guard threads >= 2 else {
+            body(0, directionContexts[0])
+            body(1, directionContexts[1])
+            return
+        }
+        BLAS.threads = 1
+        PairedWorker.shared.run { d in body(d, directionContexts[d]) }
+        BLAS.threads = threads
     }
 }

@@ -41,6 +41,8 @@ public final class CharCNNEncoder<T: Scalar> {
 
     // Cache of the last forward pass.
     private var count = 0
+    /// The widest filter and the largest filter count (scratch sizes, fixed at init).
+    private let maxWindow: Int, maxFilters: Int
     private var characterIDs: UnsafeMutablePointer<Int32>!   // (N, K)
     private var embedded: Matrix<T>!                          // (N·K, C)
     private var pooled: Matrix<T>!                            // (N, F), after the activation
@@ -52,6 +54,8 @@ public final class CharCNNEncoder<T: Scalar> {
     public init(configuration: Configuration, characters: CharacterTable, initScale: Double) {
         self.configuration = configuration
         self.characters = characters
+        maxWindow = configuration.filters.map(\.width).max() ?? 1
+        maxFilters = configuration.filters.map(\.count).max() ?? 1
         let c = configuration.characterEmbeddingSize
         characterEmbedding = Parameter("encoder.char_embedding", rows: CharacterIDs.count, columns: c,
                                        initializer: .uniform(scale: initScale))
@@ -98,10 +102,8 @@ public final class CharCNNEncoder<T: Scalar> {
         // Convolutions with max-pooling, one block of words at a time.
         pooled = context.arena.matrix(n, f, of: T.self)
         argmax = context.arena.allocate(n * f, of: Int32.self)
-        let maxWindow = configuration.filters.map { $0.width }.max() ?? 1
         let block = min(wordsPerBlock, max(n, 1))
         let windows = context.arena.allocate(block * k * maxWindow * c, of: T.self)
-        let maxFilters = configuration.filters.map(\.count).max() ?? 1
         let responses = context.arena.allocate(block * k * maxFilters, of: T.self)
         var column = 0
         for (index, filter) in configuration.filters.enumerated() {

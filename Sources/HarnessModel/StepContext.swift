@@ -7,6 +7,8 @@ public final class StepContext {
     public let arena: Arena
     public var training: Bool
     public var dropoutGenerator: SeededGenerator
+    /// When set, the model charges its encoder, recurrent and output time to it.
+    public var profile: ComponentProfile?
 
     public init(training: Bool, dropoutGenerator: SeededGenerator = SeededGenerator(seed: 0), arena: Arena = Arena()) {
         self.training = training

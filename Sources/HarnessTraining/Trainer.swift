@@ -107,21 +107,15 @@ public final class Trainer {
         let epochStart = Date().addingTimeInterval(-state.epochElapsed)
         var windowStart = Date()
         while !state.budgetReached && state.nextBatch < batches.count {
-            let batch = batches[state.nextBatch]
             let stepStart = Date()
-            context.arena.reset()
-            model.store.zeroGradients()
-            let lossScale = training.loss == .timeSum ? Double(batch[0].steps) : 1
-            let (objective, directions) = model.trainingStep(batch, carryState: spec.data.batching.carriesState, lossScale: lossScale,
-                                                             context: context, sampling: &sampling)
-            let norm = training.clipping?.apply(to: model.store) ?? model.store.gradientNorm()
+            let (objective, norm, directions) = computeGradients(batches[state.nextBatch])
             state.nextBatch += 1
             guard objective.isFinite, norm.isFinite else {
                 try skipNonFinite(loss: objective.isFinite ? norm : objective)
                 continue
             }
             state.consecutiveSkips = 0
-            optimizer.step(model.store)
+            update()
             state.step += 1
             let stepTokens = directions.reduce(0) { $0 + $1.tokens }, nll = directions.reduce(0) { $0 + $1.nll }
             state.tokens += stepTokens
@@ -154,6 +148,33 @@ public final class Trainer {
             if checkpointDue { checkpointOrWarn() }
         }
         try endEpoch(seconds: Date().timeIntervalSince(epochStart))
+    }
+
+    /// Forward, backward and gradient clipping of one training step (`harness bench` times
+    /// it alone): the objective, the gradient norm and each direction's loss.
+    public func computeGradients(_ batch: [SequenceBatch]) -> (objective: Double, norm: Double, directions: DirectionLosses) {
+        context.arena.reset()
+        model.store.zeroGradients()
+        let lossScale = spec.training.loss == .timeSum ? Double(batch[0].steps) : 1
+        let (objective, directions) = model.trainingStep(batch, carryState: spec.data.batching.carriesState, lossScale: lossScale,
+                                                         context: context, sampling: &sampling)
+        context.profile?.start()
+        let norm = spec.training.clipping?.apply(to: model.store) ?? model.store.gradientNorm()
+        context.profile?.charge(.optimizer)
+        return (objective, norm, directions)
+    }
+
+    /// The optimizer's update from the gradients of `computeGradients`.
+    public func update() {
+        context.profile?.start()
+        optimizer.step(model.store)
+        context.profile?.charge(.optimizer)
+    }
+
+    /// Where the step's time goes, when set (`harness bench`).
+    public var profile: ComponentProfile? {
+        get { context.profile }
+        set { context.profile = newValue }
     }
 
     /// A step whose loss or gradient norm is not finite: stop, or with `on_nonfinite: skip`

@@ -8,7 +8,7 @@ struct Harness: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "harness",
         abstract: "Train, evaluate and compare ELMo-style LSTM language models on CPU.",
-        subcommands: [Run.self, Validate.self, Components.self, Eval.self, Sweep.self, Report.self, Embed.self, Similar.self, Check.self])
+        subcommands: [Run.self, Validate.self, Components.self, Eval.self, Sweep.self, Report.self, Embed.self, Similar.self, Check.self, Bench.self])
 }
 
 /// Runs a command body, printing a user error (bad spec, bad data, failed run) with its
