@@ -295,11 +295,11 @@ public final class BiLM<T: Scalar> {
     /// stream seeded from the step's own.
     private func prepareDirectionContexts(from context: StepContext) {
         guard !directionContexts.isEmpty else { return }
-        let seed = context.dropoutGenerator.next()
+        let step = SeededGenerator(seed: context.dropoutGenerator.next())
         for (d, directionContext) in directionContexts.enumerated() {
             directionContext.arena.reset()
             directionContext.training = context.training
-            directionContext.dropoutGenerator = SeededGenerator(seed: seed &+ UInt64(d) &* 0x9E37_79B9_7F4A_7C15)
+            directionContext.dropoutGenerator = step.stream(d == 0 ? "forward" : "backward")
         }
     }
 

