@@ -20,7 +20,9 @@ public enum SpecLoader {
                                  source: nil)
             }
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // A pipe (`/dev/stdin`, process substitution) is read through a file handle.
+        guard let data = FileManager.default.contents(atPath: path)
+                ?? FileHandle(forReadingAtPath: path).flatMap({ try? $0.readToEnd() ?? Data() }) else {
             let reason = FileManager.default.fileExists(atPath: path) ? "is not readable" : "does not exist"
             throw SpecErrors([SpecError("spec file \(reason)", at: origin)], source: nil)
         }
