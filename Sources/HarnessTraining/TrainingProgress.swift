@@ -17,20 +17,23 @@ public final class TrainingProgress {
     ///   whose exponential is a perplexity; it is labelled so.
     public func step(epoch: Int, epochs: Int, done: Int, total: Int, loss: Double, sampledLoss: Bool, tokensPerSecond: Double,
                      elapsed: Double, force: Bool) {
-        guard !quiet else { return }
+        guard !quiet, force || isTerminal else { return }
+        if isTerminal {
+            let now = Date().timeIntervalSinceReferenceDate
+            guard force || now - lastDraw >= 0.1 else { return }
+            lastDraw = now
+        }
+        // Formatted only when drawn: this runs after every training step.
         let fraction = total > 0 ? Double(done) / Double(total) : 0
         let remaining = fraction > 0 ? elapsed / fraction * (1 - fraction) : 0
         let lossText = sampledLoss ? String(format: "sampled loss %.3f", loss)
             : String(format: "loss %.3f  ppl %.1f", loss, Foundation.exp(loss))
         let stats = String(format: "%@  %.0f tok/s  ETA %@", lossText, tokensPerSecond, Self.duration(remaining))
         if isTerminal {
-            let now = Date().timeIntervalSinceReferenceDate
-            guard force || now - lastDraw >= 0.1 else { return }
-            lastDraw = now
             let width = 28, filled = Int(fraction * Double(width))
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
             FileHandle.standardError.write(Data("\r\u{1B}[2Kepoch \(epoch)/\(epochs) \(bar) \(done)/\(total)  \(stats)".utf8))
-        } else if force {
+        } else {
             FileHandle.standardError.write(Data("epoch \(epoch)/\(epochs) step \(done)/\(total)  \(stats)\n".utf8))
         }
     }
