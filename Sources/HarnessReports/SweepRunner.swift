@@ -8,9 +8,9 @@ import HarnessTraining
 /// Resumable and safe to run twice at once: a point with a `result.json` is skipped; a
 /// point is run under an exclusive `flock` on `<run>/lock`, so a second sweep process
 /// (or a second shard) skips points that are running; a failed or interrupted point is
-/// run again, an interrupted one from its checkpoint. After Ctrl-C (which reaches the
-/// running points too: they checkpoint and exit) no further point starts. (`flock` is local to a machine; on a cluster, give each job its own
-/// `--shard`.)
+/// run again, an interrupted one from its checkpoint. After Ctrl-C (passed on to the
+/// running points: they checkpoint and exit) no further point starts. (`flock` is
+/// local to a machine; on a cluster, give each job its own `--shard`.)
 public final class SweepRunner {
     public enum Outcome: Equatable, Sendable {
         case finished, skippedDone, skippedRunning, failed(String)

@@ -89,7 +89,6 @@ public final class Trainer {
         try AtomicFile.write(experiment.vocabulary.tokens.joined(separator: "\n") + "\n", to: directory.vocabulary)
         state = TrainingState()
         state.dataChecksums = checksums
-        state.learningRate = schedule.rate
     }
 
     private func runEpoch() throws {
@@ -220,10 +219,9 @@ public final class Trainer {
                              optimizer.learningRate, TrainingProgress.duration(seconds)))
         if stopping.shouldStop {
             progress.line("early stopping: no improvement for \(stopping.epochsWithoutImprovement) epochs")
-            state.stoppedEarly = true
         }
         if state.budgetReached { progress.line("token budget of \(training.maxTokens!) reached") }
-        state.finished = state.stoppedEarly || state.budgetReached || epoch == training.epochs
+        state.finished = stopping.shouldStop || state.budgetReached || epoch == training.epochs
         state.epoch += 1
         state.nextBatch = 0
         checkpointOrWarn()
@@ -242,7 +240,7 @@ public final class Trainer {
         }
         let result = RunResult(
             name: spec.name, specHash: spec.hash, seed: spec.seed, perplexity: perplexities, bestEpoch: stopping.bestEpoch,
-            epochsRun: state.epochsRun, stoppedEarly: state.stoppedEarly, trainTokens: state.tokens,
+            epochsRun: state.epochsRun, stoppedEarly: stopping.shouldStop, trainTokens: state.tokens,
             tokensPerSecond: Double(state.tokens) / max(state.trainSeconds, 1e-9), wallSeconds: wallSeconds,
             epochSeconds: state.epochSeconds, parameters: model.store.count,
             parametersByComponent: Dictionary(uniqueKeysWithValues: model.parameterCounts.map { ($0.component, $0.count) }),

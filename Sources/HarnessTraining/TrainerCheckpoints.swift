@@ -38,7 +38,6 @@ extension Trainer {
     func writeTrainingCheckpoint() throws {
         state.schedule = schedule.snapshot
         state.stopping = stopping.snapshot
-        state.learningRate = optimizer.learningRate
         state.optimizerSteps = optimizer.steps
         state.setGenerator("data", experiment.streams.data)
         state.setGenerator("dropout", context.dropoutGenerator)
@@ -105,7 +104,7 @@ extension Trainer {
         self.sampling = sampling
         schedule.snapshot = saved.schedule
         stopping.snapshot = saved.stopping
-        optimizer.learningRate = saved.learningRate
+        optimizer.learningRate = schedule.rate   // what the epoch in progress runs at
         optimizer.steps = saved.optimizerSteps
         state = saved
         try directory.truncateMetrics(keeping: saved.metricsRecords)

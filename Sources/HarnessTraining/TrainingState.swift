@@ -10,7 +10,6 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var nextBatch = 0
     /// No further epoch runs: the last one finished, early stopping, or the token budget.
     public var finished = false
-    public var stoppedEarly = false
     public var budgetReached = false
 
     /// Random generator states (hex, exact): `epochData` is the data stream before this
@@ -30,7 +29,6 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var windowLoss = 0.0, windowTokens = 0
     public var skippedSteps = 0, consecutiveSkips = 0
 
-    public var learningRate = 0.0
     public var schedule = LearningRateSchedule.Snapshot()
     public var stopping = EarlyStopping.Snapshot()
     public var optimizerSteps = 0
