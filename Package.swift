@@ -33,6 +33,8 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // Header-only clang builtins (an errno-free square root) for the optimizers' loops.
+        .systemLibrary(name: "CIntrinsics"),
 
         // Counts heap allocations for `harness bench` (interposes malloc; glibc only).
         .target(name: "AllocationCounter"),
@@ -40,7 +42,7 @@ let package = Package(
         // Numerical core
         .target(
             name: "HarnessKernels",
-            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: ["CBLAS", "CIntrinsics", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: optimized,
             linkerSettings: [.linkedLibrary("openblas")]
         ),

@@ -21,7 +21,7 @@ public final class Adagrad: Optimizer {
         for i in 0..<store.count {
             let gi = Double(g[i])
             a[i] += gi * gi
-            w[i] -= T(learningRate * gi / (a[i].squareRoot() + epsilon))
+            w[i] -= T(learningRate * gi / (FastMath.squareRoot(a[i]) + epsilon))
         }
     }
 

@@ -24,7 +24,7 @@ public final class Adam: Optimizer {
             let gi = Double(g[i])
             m[i] = beta1 * m[i] + (1 - beta1) * gi
             v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
-            w[i] -= T(stepSize * m[i] / ((v[i] / correction2).squareRoot() + epsilon))
+            w[i] -= T(stepSize * m[i] / (FastMath.squareRoot(v[i] / correction2) + epsilon))
         }
     }
 
