@@ -1,7 +1,7 @@
 // Micro-benchmark of the two GEMM-bound components, printed as GFLOPS next to the
 // OpenBLAS sgemm rate measured at the same thread count on this machine.
 //
-//   swift run -c release harness-microbench [--threads N] [--repeats N]
+//   swift run -c release harness-microbench [--threads N] [--repeats N] [--kernels] [--packed-gemm]
 //
 // Figures are medians of the repeats; the machine may be shared, so compare ratios.
 import Foundation
@@ -88,6 +88,23 @@ if CommandLine.arguments.contains("--kernels") {
     let ce = median { _ = softmaxCrossEntropy(logits: logits, targets: targets, weights: nil, gradientScale: 1) }
     let t = median { tanhInPlace(logits.count, logits.base) }
     print(String(format: "cross-entropy %.2f ns/element, tanh %.2f ns/element", ce / 7e6 * 1e9, t / 7e6 * 1e9))
+}
+if CommandLine.arguments.contains("--packed-gemm") {
+    // Config C's per-timestep products (32 rows), one thread: packed panels against BLAS.
+    BLAS.threads = 1
+    let arena = Arena()
+    for (n, k, transposed) in [(2048, 128, true), (128, 512, true), (512, 128, false), (128, 2048, false)] {
+        let a = random(32, k, arena, seed: 10), c = arena.matrix(32, n, of: Float.self)
+        let b = random(transposed ? n : k, transposed ? k : n, arena, seed: 11)
+        let packed = PackedMatrix(b, transposed: transposed, arena: arena, pack: true)
+        let flops = 2.0 * Double(32 * n * k) * 100
+        let packedRate = flops / median { for _ in 0..<100 { gemm(a, packed, into: c, accumulate: true) } } / 1e9
+        let blasRate = flops / median {
+            for _ in 0..<100 { gemm(a, b, into: c, transposeB: transposed, accumulate: true) }
+        } / 1e9
+        print(String(format: "(32, %d)·(%d, N=%d)%@  packed %6.1f GFLOPS  BLAS %6.1f GFLOPS", k, k, n, transposed ? ", b transposed" : "",
+                     packedRate, blasRate))
+    }
 }
 print("OpenBLAS: \(BLAS.configuration)")
 print("median of \(repeats) runs; forward + backward; FLOPs counted as 3 x forward matmul FLOPs")

@@ -141,22 +141,26 @@ public final class LSTMLayer<T: Scalar> {
             if projectionClip != nil { projectionRaw = arena.matrix(steps * b, p, of: T.self) }
         }
         prepareRecurrentWeight(context: context)
+        // The per-timestep products run against weights packed once for all T steps.
+        let pack = context.packsWeights ?? (BLAS.threads == 1)
+        let recurrent = PackedMatrix(effectiveRecurrent, transposed: true, arena: arena, pack: pack)
+        let projection = projectionWeight.map { PackedMatrix($0.value, transposed: true, arena: arena, pack: pack) }
 
         // Input contribution of every timestep at once.
         gemm(x, inputWeight.value, into: gates, transposeB: true)
         addRowVector(bias.value.base, to: gates)
         for t in 0..<steps {
             let g = gates.rows(t * b ..< (t + 1) * b)
-            gemm(outputs.rows(t * b ..< (t + 1) * b), effectiveRecurrent, into: g, transposeB: true, accumulate: true)
+            gemm(outputs.rows(t * b ..< (t + 1) * b), recurrent, into: g, accumulate: true)
             let cellOut = projectionWeight == nil ? outputs.rows((t + 1) * b ..< (t + 2) * b) : hidden.rows(t * b ..< (t + 1) * b)
             for r in 0..<b {
                 let previous = t == 0 ? initialCell.row(r) : cellRaw.row((t - 1) * b + r)
                 cellForward(gates: g.row(r), previousCell: previous, clipPrevious: t > 0,
                             cell: cellRaw.row(t * b + r), cellTanh: cellTanh.row(t * b + r), hidden: cellOut.row(r))
             }
-            if let projectionWeight {
+            if let projection {
                 let out = outputs.rows((t + 1) * b ..< (t + 2) * b)
-                gemm(cellOut, projectionWeight.value, into: out, transposeB: true)
+                gemm(cellOut, projection, into: out)
                 if let projectionClip {
                     projectionRaw.rows(t * b ..< (t + 1) * b).base.update(from: out.base, count: out.count)
                     clamp(out.count, out.base, limit: projectionClip)
@@ -181,14 +185,17 @@ public final class LSTMLayer<T: Scalar> {
         let dGates = arena.matrix(steps * b, 4 * h, of: T.self)
         let dCellNext = arena.matrix(b, h, zeroed: true, of: T.self)
         let dHidden = projectionWeight == nil ? nil : arena.matrix(b, h, of: T.self)
+        let pack = context.packsWeights ?? (BLAS.threads == 1)
+        let recurrent = PackedMatrix(effectiveRecurrent, transposed: false, arena: arena, pack: pack)
+        let projection = projectionWeight.map { PackedMatrix($0.value, transposed: false, arena: arena, pack: pack) }
         for t in stride(from: steps - 1, through: 0, by: -1) {
             let dh = dOutputs.rows(t * b ..< (t + 1) * b)
             var dCellOut = dh
-            if let projectionWeight, let dHidden {
+            if let projection, let dHidden {
                 if let projectionClip {
                     maskClamped(dh.count, gradient: dh.base, unclamped: projectionRaw.row(t * b), limit: projectionClip)
                 }
-                gemm(dh, projectionWeight.value, into: dHidden)
+                gemm(dh, projection, into: dHidden)
                 dCellOut = dHidden
             }
             for r in 0..<b {
@@ -198,8 +205,7 @@ public final class LSTMLayer<T: Scalar> {
                              dHidden: dCellOut.row(r), dCell: dCellNext.row(r), dGates: dGates.row(t * b + r))
             }
             if t > 0 {
-                gemm(dGates.rows(t * b ..< (t + 1) * b), effectiveRecurrent,
-                     into: dOutputs.rows((t - 1) * b ..< t * b), accumulate: true)
+                gemm(dGates.rows(t * b ..< (t + 1) * b), recurrent, into: dOutputs.rows((t - 1) * b ..< t * b), accumulate: true)
             }
         }
         if let projectionWeight {

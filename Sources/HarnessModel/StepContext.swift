@@ -9,6 +9,9 @@ public final class StepContext {
     public var dropoutGenerator: SeededGenerator
     /// When set, the model charges its encoder, recurrent and output time to it.
     public var profile: ComponentProfile?
+    /// Whether the LSTM's per-timestep products run on packed weights (`PackedMatrix`);
+    /// nil: when BLAS runs on one thread, where packing measured faster. Tests set both.
+    public var packsWeights: Bool?
 
     public init(training: Bool, dropoutGenerator: SeededGenerator = SeededGenerator(seed: 0), arena: Arena = Arena()) {
         self.training = training

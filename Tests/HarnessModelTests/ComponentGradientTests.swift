@@ -8,12 +8,14 @@ import Testing
 struct ComponentGradientTests {
     /// Checks a layer x (N, D) → y through the loss Σ y ⊙ R.
     private func checkLayer(_ parameters: [Parameter<Double>], input: Matrix<Double>, checkInput: Bool = true,
+                            packsWeights: Bool? = nil,
                             forward: @escaping (Matrix<Double>, StepContext) -> Matrix<Double>,
                             backward: @escaping (Matrix<Double>, StepContext) -> Matrix<Double>?) -> GradientCheck {
         var init_ = SeededGenerator(seed: 11)
         let store = ParameterStore(parameters, generator: &init_)
         let fixtures = Arena()
         let context = StepContext(training: true)
+        context.packsWeights = packsWeights
         var upstream: Matrix<Double>?
         func run() -> Matrix<Double> {
             context.arena.reset()
@@ -91,10 +93,13 @@ struct ComponentGradientTests {
         let arena = Arena()
         let layer = LSTMLayer<Double>("lstm", configuration: configuration, initScale: 0.7)
         let steps = 4, batch = 2
-        let check = checkLayer(layer.parameters, input: randomMatrix(steps * batch, 3, scale: 2, seed: 3, in: arena),
-                               forward: { layer.forward($0, steps: steps, batchSize: batch, state: nil, context: $1) },
-                               backward: { layer.backward($0, context: $1) })
-        #expect(check.failures.isEmpty && check.checked > 60, "\(check.summary)")
+        for packsWeights in [false, true] {  // per-timestep products through BLAS, then through PackedMatrix
+            let check = checkLayer(layer.parameters, input: randomMatrix(steps * batch, 3, scale: 2, seed: 3, in: arena),
+                                   packsWeights: packsWeights,
+                                   forward: { layer.forward($0, steps: steps, batchSize: batch, state: nil, context: $1) },
+                                   backward: { layer.backward($0, context: $1) })
+            #expect(check.failures.isEmpty && check.checked > 60, "packed \(packsWeights): \(check.summary)")
+        }
     }
 
     @Test func lstmClipsAreActiveInTheCheckedCase() {
