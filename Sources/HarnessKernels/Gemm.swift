@@ -19,7 +19,65 @@ public func gemm<T: Scalar>(
         if !accumulate { c.base.update(repeating: 0, count: c.count) }
         return
     }
-    T.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-           alpha: alpha, a: a.base, lda: max(a.columns, 1), b: b.base, ldb: max(b.columns, 1),
-           beta: accumulate ? 1 : 0, c: c.base, ldc: max(c.columns, 1))
+    gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+         alpha: alpha, a: a.base, lda: max(a.columns, 1), b: b.base, ldb: max(b.columns, 1),
+         beta: accumulate ? 1 : 0, c: c.base, ldc: max(c.columns, 1))
+}
+
+/// The same on row-major pointers with explicit leading dimensions (views into wider
+/// rows). With `BLAS.splitsInTwo`, a product of 2^20 multiply-adds or more runs as two
+/// single-threaded halves on the two cores (`GemmHalves`).
+@inline(__always)
+public func gemm<T: Scalar>(
+    transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+    alpha: T, a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+    beta: T, c: UnsafeMutablePointer<T>, ldc: Int
+) {
+    guard BLAS.splitsInTwo, m * n * k >= 1 << 20, max(m, n) >= 2, PairedWorker.shared.acquire() else {
+        T.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        return
+    }
+    let job = GemmHalves.shared
+    job.scalar = T.self
+    job.transposeA = transposeA; job.transposeB = transposeB
+    job.m = m; job.n = n; job.k = k
+    job.alpha = Double(alpha); job.beta = Double(beta)
+    job.a = UnsafeRawPointer(a); job.lda = lda
+    job.b = UnsafeRawPointer(b); job.ldb = ldb
+    job.c = UnsafeMutableRawPointer(c); job.ldc = ldc
+    PairedWorker.shared.run(job)
+}
+
+/// One GEMM as two halves for `PairedWorker`: the rows of c when it has at least as
+/// many rows as columns, else its columns. A single instance, filled in by whoever holds
+/// the worker; the scalar type (Float or Double) is kept as a metatype.
+final class GemmHalves: PairedJob {
+    static let shared = GemmHalves()
+
+    var scalar: any Scalar.Type = Float.self
+    var transposeA = false, transposeB = false
+    var m = 0, n = 0, k = 0, lda = 0, ldb = 0, ldc = 0
+    var alpha = 0.0, beta = 0.0
+    var a = UnsafeRawPointer(bitPattern: 1)!, b = UnsafeRawPointer(bitPattern: 1)!
+    var c = UnsafeMutableRawPointer(bitPattern: 1)!
+
+    /// Dispatched by hand: an opened existential would run the generic body unspecialized.
+    func run(half: Int) { scalar == Float.self ? run(half: half, Float.self) : run(half: half, Double.self) }
+
+    private func run<T: Scalar>(half: Int, _: T.Type) {
+        let a = a.assumingMemoryBound(to: T.self), b = b.assumingMemoryBound(to: T.self)
+        let c = c.assumingMemoryBound(to: T.self)
+        if m >= n {
+            let first = half == 0 ? 0 : m / 2, rows = half == 0 ? m / 2 : m - m / 2
+            T.gemm(transposeA: transposeA, transposeB: transposeB, m: rows, n: n, k: k, alpha: T(alpha),
+                   a: a + (transposeA ? first : first * lda), lda: lda, b: b, ldb: ldb,
+                   beta: T(beta), c: c + first * ldc, ldc: ldc)
+        } else {
+            let first = half == 0 ? 0 : n / 2, columns = half == 0 ? n / 2 : n - n / 2
+            T.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: columns, k: k, alpha: T(alpha),
+                   a: a, lda: lda, b: b + (transposeB ? first * ldb : first), ldb: ldb,
+                   beta: T(beta), c: c + first, ldc: ldc)
+        }
+    }
 }

@@ -9,11 +9,9 @@
 /// the columns past N zero. Measured here on config C's four per-timestep shapes, one
 /// core: 110–116 GFLOPS against OpenBLAS's 80–90 (`harness-microbench --packed-gemm`).
 ///
-/// Packing pays on one thread only. With two BLAS threads or more (a unidirectional
-/// model on two cores; a biLM's concurrent directions set one each) OpenBLAS's threaded
-/// GEMM does better: config B at two threads ran 1,810 tokens/s through it and 1,710
-/// with the panels split over `PairedWorker`, whose thread competes with OpenBLAS's
-/// spinning workers. There `PackedMatrix` keeps the source and hands products to BLAS.
+/// Packing pays where OpenBLAS runs single-threaded (`BLAS.threads` ≤ 2; at two the
+/// panels are split over the two cores). With OpenBLAS's own pool (more than two
+/// threads) `PackedMatrix` keeps the source and hands products to threaded BLAS.
 public struct PackedMatrix<T: Scalar> {
     /// Columns per panel: two vectors (32 Float, 16 Double).
     public static var width: Int { 2 * T.Vector.scalarCount }
@@ -28,7 +26,7 @@ public struct PackedMatrix<T: Scalar> {
     public let n: Int
 
     /// op(b) = `b` (K, N) or, when `transposed`, `b`ᵀ with `b` (N, K), packed into storage
-    /// from `arena` when `pack` (callers pass `BLAS.threads == 1`, see above).
+    /// from `arena` when `pack` (callers pass `BLAS.threads <= 2`, see above).
     public init(_ b: Matrix<T>, transposed: Bool, arena: Arena, pack: Bool) {
         source = b
         self.transposed = transposed
@@ -62,7 +60,7 @@ public struct PackedMatrix<T: Scalar> {
 /// Register-blocked: 8 rows of `a` against one panel keep 16 vector accumulators in
 /// registers, fed by one broadcast of `a` and two vector loads of the panel per
 /// multiply-add pair. A last block of fewer than 8 rows repeats the last row and drops
-/// the repeated results.
+/// the repeated results. With `BLAS.splitsInTwo` the panels are split over the two cores.
 public func gemm<T: Scalar>(_ a: Matrix<T>, _ b: PackedMatrix<T>, into c: Matrix<T>, accumulate: Bool = false) {
     guard let panels = b.panels else {
         gemm(a, b.source, into: c, transposeB: b.transposed, accumulate: accumulate)
@@ -70,11 +68,50 @@ public func gemm<T: Scalar>(_ a: Matrix<T>, _ b: PackedMatrix<T>, into c: Matrix
     }
     precondition(a.columns == b.k && c.rows == a.rows && c.columns == b.n,
                  "gemm shapes: a \(a.rows)x\(a.columns), op(b) \(b.k)x\(b.n), c \(c.rows)x\(c.columns)")
+    let count = (b.n + PackedMatrix<T>.width - 1) / PackedMatrix<T>.width
+    guard BLAS.splitsInTwo, count >= 2, PairedWorker.shared.acquire() else {
+        return multiplyPanels(0 ..< count, a, panels: panels, k: b.k, into: c, accumulate: accumulate)
+    }
+    let job = PackedGemmHalves.shared
+    job.scalar = T.self
+    job.a = UnsafeRawPointer(a.base); job.rows = a.rows; job.k = b.k
+    job.panels = UnsafeRawPointer(panels); job.count = count
+    job.c = UnsafeMutableRawPointer(c.base); job.columns = c.columns
+    job.accumulate = accumulate
+    PairedWorker.shared.run(job)
+}
+
+/// A packed product as two halves of its panels for `PairedWorker`; a single instance,
+/// filled in by whoever holds the worker (see `GemmHalves`).
+final class PackedGemmHalves: PairedJob {
+    static let shared = PackedGemmHalves()
+
+    var scalar: any Scalar.Type = Float.self
+    var a = UnsafeRawPointer(bitPattern: 1)!, panels = UnsafeRawPointer(bitPattern: 1)!
+    var c = UnsafeMutableRawPointer(bitPattern: 1)!
+    var rows = 0, k = 0, columns = 0, count = 0
+    var accumulate = false
+
+    /// Dispatched by hand: an opened existential would run the generic body unspecialized.
+    func run(half: Int) { scalar == Float.self ? run(half: half, Float.self) : run(half: half, Double.self) }
+
+    private func run<T: Scalar>(half: Int, _: T.Type) {
+        let a = Matrix(base: UnsafeMutablePointer(mutating: a.assumingMemoryBound(to: T.self)), rows: rows, columns: k)
+        let c = Matrix(base: c.assumingMemoryBound(to: T.self), rows: rows, columns: columns)
+        multiplyPanels(half == 0 ? 0 ..< count / 2 : count / 2 ..< count, a,
+                       panels: UnsafeMutablePointer(mutating: panels.assumingMemoryBound(to: T.self)), k: k,
+                       into: c, accumulate: accumulate)
+    }
+}
+
+@inline(__always)
+private func multiplyPanels<T: Scalar>(_ range: Range<Int>, _ a: Matrix<T>, panels: UnsafeMutablePointer<T>, k: Int,
+                                       into c: Matrix<T>, accumulate: Bool) {
     let width = PackedMatrix<T>.width
-    for panel in 0 ..< (b.n + width - 1) / width {
+    for panel in range {
         var first = 0
         while first < a.rows {
-            multiplyBlock(a, rows: first, panel: panels + panel * b.k * width, k: b.k, into: c,
+            multiplyBlock(a, rows: first, panel: panels + panel * k * width, k: k, into: c,
                           column: panel * width, accumulate: accumulate)
             first += 8
         }

@@ -1,14 +1,35 @@
 import Dispatch
 import Foundation
 
+/// Work that splits in two halves, for `PairedWorker`: half 0 runs on the calling
+/// thread, half 1 on the worker. A class, so that handing it over stores a reference:
+/// a closure would have to escape through `withoutActuallyEscaping`, whose check box is
+/// heap-allocated on every call (32 bytes, seen in the training step).
+public protocol PairedJob: AnyObject {
+    func run(half: Int)
+}
+
+/// A `PairedJob` around a closure made once (when its owner is built): running it
+/// allocates nothing, and the closure is the caller's specialized code, where a generic
+/// job class called through the protocol would run unspecialized.
+public final class PairedClosure: PairedJob {
+    private let body: (Int) -> Void
+
+    public init(_ body: @escaping (Int) -> Void) { self.body = body }
+
+    public func run(half: Int) { body(half) }
+}
+
 /// Two-way parallel work without a heap allocation per call: one persistent thread,
-/// handed a non-escaping closure through two semaphores. `run` executes `body(0)` on the
-/// calling thread and `body(1)` on the worker, and returns when both are done. While
-/// another caller holds the worker, both halves run on the calling thread, in order.
+/// handed a `PairedJob` through two semaphores.
+///
+/// A caller first takes the worker with `acquire()`; only then may it fill in a job
+/// shared with other callers (the split GEMMs reuse one job each). When another caller
+/// holds the worker, `acquire()` returns false and the caller does the work itself.
 public final class PairedWorker: @unchecked Sendable {
     public static let shared = PairedWorker()
 
-    private var job: ((Int) -> Void)?
+    private var job: PairedJob?
     private let start = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
     private let busy = NSLock()
@@ -17,7 +38,7 @@ public final class PairedWorker: @unchecked Sendable {
         let thread = Thread { [unowned self] in
             while true {
                 self.start.wait()
-                self.job?(1)
+                self.job?.run(half: 1)
                 self.done.signal()
             }
         }
@@ -25,19 +46,17 @@ public final class PairedWorker: @unchecked Sendable {
         thread.start()
     }
 
-    public func run(_ body: (Int) -> Void) {
-        guard busy.try() else {
-            body(0)
-            body(1)
-            return
-        }
-        defer { busy.unlock() }
-        withoutActuallyEscaping(body) { body in
-            job = body
-            start.signal()
-            body(0)
-            done.wait()
-            job = nil
-        }
+    /// Takes the worker; false when another caller holds it.
+    public func acquire() -> Bool { busy.try() }
+
+    /// With the worker taken: `job` half 0 here and half 1 on the worker, and when both
+    /// are done, gives the worker back.
+    public func run(_ job: PairedJob) {
+        self.job = job
+        start.signal()
+        job.run(half: 0)
+        done.wait()
+        self.job = nil
+        busy.unlock()
     }
 }

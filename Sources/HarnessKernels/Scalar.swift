@@ -114,17 +114,3 @@ extension Double: Scalar {
         gradient.replacing(with: 0, where: (x .> limit) .| (x .< -limit))
     }
 }
-
-/// OpenBLAS's own thread pool.
-public enum BLAS {
-    /// Threads OpenBLAS uses for one call (it honours `OPENBLAS_NUM_THREADS` at start-up).
-    public static var threads: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(newValue)) }
-    }
-
-    /// The OpenBLAS build string, for run records (e.g. "OpenBLAS 0.3.21 ... Zen").
-    public static var configuration: String {
-        String(cString: openblas_get_config())
-    }
-}

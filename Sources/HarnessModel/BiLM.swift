@@ -100,6 +100,9 @@ public final class BiLM<T: Scalar> {
     private var slot: [Int32]
     /// Per-direction scratch and dropout streams of a bidirectional model's stacks.
     private let directionContexts: [StepContext]
+    /// The pass `directionPair` runs, one direction per core.
+    private var pendingPass: Pass?
+    private var directionPair: PairedClosure?
 
     /// - Parameters:
     ///   - characters: the vocabulary's character ids; required by the char-CNN encoder.
@@ -238,11 +241,8 @@ public final class BiLM<T: Scalar> {
         let p = configuration.recurrent.outputSize
         let hidden = arena.matrix(rows, p, of: T.self)
         prepareDirectionContexts(from: context)
-        forEachDirection { d, directionContext in
-            let y = stacks[d].forward(tokens.rows(d * n ..< (d + 1) * n), steps: steps, batchSize: b,
-                                      carryState: carryState, context: directionContext ?? context)
-            hidden.row(d * n).update(from: y.base, count: y.count)
-        }
+        forEachDirection(.forward(tokens: tokens, hidden: hidden, steps: steps, batchSize: b, carryState: carryState,
+                                  context: context))
         context.profile?.charge(.recurrent)
         // Loss.
         let rowLosses = arena.allocate(rows, of: T.self)
@@ -273,10 +273,7 @@ public final class BiLM<T: Scalar> {
         guard let dHidden else { return (objective, directions) }
         // Backward.
         let dTokens = arena.matrix(rows, tokens.columns, of: T.self)
-        forEachDirection { d, directionContext in
-            let dx = stacks[d].backward(dHidden.rows(d * n ..< (d + 1) * n), context: directionContext ?? context)
-            dTokens.row(d * n).update(from: dx.base, count: dx.count)
-        }
+        forEachDirection(.backward(dHidden: dHidden, dTokens: dTokens, context: context))
         context.profile?.charge(.recurrent)
         let dEncoded = tokenDropout.backward(dTokens, context: context)
         switch encoder {
@@ -303,19 +300,47 @@ public final class BiLM<T: Scalar> {
         }
     }
 
-    /// `body(d, context of d)` for every direction: both at once (one BLAS thread each)
-    /// for a bidirectional model when BLAS has two threads or more, else in turn; the
-    /// context is nil for a one-direction model (use the step's).
-    private func forEachDirection(_ body: (Int, StepContext?) -> Void) {
-        guard directionContexts.count == 2 else { return body(0, nil) }
+    /// One pass of the recurrent stacks, for every direction: direction d reads and
+    /// writes rows d·N ..< (d+1)·N of the matrices.
+    private enum Pass {
+        case forward(tokens: Matrix<T>, hidden: Matrix<T>, steps: Int, batchSize: Int, carryState: Bool, context: StepContext)
+        case backward(dHidden: Matrix<T>, dTokens: Matrix<T>, context: StepContext)
+    }
+
+    /// `pass` for every direction: both at once (one BLAS thread each, through
+    /// `PairedWorker`) for a bidirectional model when BLAS has two threads or more, else
+    /// in turn.
+    private func forEachDirection(_ pass: Pass) {
+        guard directionContexts.count == 2 else { return runDirection(0, pass) }
         let threads = BLAS.threads
-        guard threads >= 2 else {
-            body(0, directionContexts[0])
-            body(1, directionContexts[1])
+        guard threads >= 2, PairedWorker.shared.acquire() else {
+            runDirection(0, pass)
+            runDirection(1, pass)
             return
         }
+        // Made on first use, here: made in the generic initializer, the closure ran unspecialized.
+        let directionPair = self.directionPair ?? PairedClosure { [unowned self] d in runDirection(d, pendingPass!) }
+        self.directionPair = directionPair
         BLAS.threads = 1
-        PairedWorker.shared.run { d in body(d, directionContexts[d]) }
+        pendingPass = pass
+        PairedWorker.shared.run(directionPair)
+        pendingPass = nil
         BLAS.threads = threads
+    }
+
+    /// Direction d's part of `pass`, in its own context (the step's for a one-direction model).
+    private func runDirection(_ d: Int, _ pass: Pass) {
+        switch pass {
+        case let .forward(tokens, hidden, steps, b, carryState, context):
+            let n = steps * b
+            let y = stacks[d].forward(tokens.rows(d * n ..< (d + 1) * n), steps: steps, batchSize: b,
+                                      carryState: carryState, context: directionContexts.isEmpty ? context : directionContexts[d])
+            hidden.row(d * n).update(from: y.base, count: y.count)
+        case let .backward(dHidden, dTokens, context):
+            let n = dHidden.rows / stacks.count
+            let dx = stacks[d].backward(dHidden.rows(d * n ..< (d + 1) * n),
+                                        context: directionContexts.isEmpty ? context : directionContexts[d])
+            dTokens.row(d * n).update(from: dx.base, count: dx.count)
+        }
     }
 }

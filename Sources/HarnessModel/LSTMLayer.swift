@@ -142,7 +142,7 @@ public final class LSTMLayer<T: Scalar> {
         }
         prepareRecurrentWeight(context: context)
         // The per-timestep products run against weights packed once for all T steps.
-        let pack = context.packsWeights ?? (BLAS.threads == 1)
+        let pack = context.packsWeights ?? (BLAS.threads <= 2)
         let recurrent = PackedMatrix(effectiveRecurrent, transposed: true, arena: arena, pack: pack)
         let projection = projectionWeight.map { PackedMatrix($0.value, transposed: true, arena: arena, pack: pack) }
 
@@ -185,7 +185,7 @@ public final class LSTMLayer<T: Scalar> {
         let dGates = arena.matrix(steps * b, 4 * h, of: T.self)
         let dCellNext = arena.matrix(b, h, zeroed: true, of: T.self)
         let dHidden = projectionWeight == nil ? nil : arena.matrix(b, h, of: T.self)
-        let pack = context.packsWeights ?? (BLAS.threads == 1)
+        let pack = context.packsWeights ?? (BLAS.threads <= 2)
         let recurrent = PackedMatrix(effectiveRecurrent, transposed: false, arena: arena, pack: pack)
         let projection = projectionWeight.map { PackedMatrix($0.value, transposed: false, arena: arena, pack: pack) }
         for t in stride(from: steps - 1, through: 0, by: -1) {

@@ -95,8 +95,8 @@ public final class OutputLayer<T: Scalar> {
         }
         // Column 0: the true logit; columns 1...k: the candidates.
         let logits = arena.matrix(n, width, of: T.self)
-        T.gemm(transposeA: false, transposeB: true, m: n, n: k, k: d, alpha: 1, a: h.base, lda: d,
-               b: w.base, ldb: d, beta: 0, c: logits.base + 1, ldc: width)
+        gemm(transposeA: false, transposeB: true, m: n, n: k, k: d, alpha: 1, a: h.base, lda: d,
+             b: w.base, ldb: d, beta: 0, c: logits.base + 1, ldc: width)
         let zeroTargets = arena.allocate(n, of: Int32.self)
         zeroTargets.update(repeating: 0, count: n)
         for r in 0..<n {
@@ -111,8 +111,8 @@ public final class OutputLayer<T: Scalar> {
                                       gradientScale: gradientScale, rowLosses: rowLosses)
         // Backward: candidates' gradients scattered back, then the true classes'.
         let dw = arena.matrix(k, d, of: T.self)
-        T.gemm(transposeA: true, transposeB: false, m: k, n: d, k: n, alpha: 1, a: logits.base + 1, lda: width,
-               b: h.base, ldb: d, beta: 0, c: dw.base, ldc: d)
+        gemm(transposeA: true, transposeB: false, m: k, n: d, k: n, alpha: 1, a: logits.base + 1, lda: width,
+             b: h.base, ldb: d, beta: 0, c: dw.base, ldc: d)
         for (j, id) in sampler.candidates.enumerated() {
             axpy(d, 1, dw.row(j), weight.gradient.row(Int(id)))
             var columnSum: T = 0
@@ -120,8 +120,8 @@ public final class OutputLayer<T: Scalar> {
             bias.gradient.base[Int(id)] += columnSum
         }
         let dh = arena.matrix(n, d, of: T.self)
-        T.gemm(transposeA: false, transposeB: false, m: n, n: d, k: k, alpha: 1, a: logits.base + 1, lda: width,
-               b: w.base, ldb: d, beta: 0, c: dh.base, ldc: d)
+        gemm(transposeA: false, transposeB: false, m: n, n: d, k: k, alpha: 1, a: logits.base + 1, lda: width,
+             b: w.base, ldb: d, beta: 0, c: dh.base, ldc: d)
         for r in 0..<n {
             let dTrue = logits[r, 0]
             guard dTrue != 0 else { continue }

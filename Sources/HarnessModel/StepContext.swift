@@ -10,7 +10,7 @@ public final class StepContext {
     /// When set, the model charges its encoder, recurrent and output time to it.
     public var profile: ComponentProfile?
     /// Whether the LSTM's per-timestep products run on packed weights (`PackedMatrix`);
-    /// nil: when BLAS runs on one thread, where packing measured faster. Tests set both.
+    /// nil: where OpenBLAS runs single-threaded (`BLAS.threads` ≤ 2). Tests set both.
     public var packsWeights: Bool?
 
     public init(training: Bool, dropoutGenerator: SeededGenerator = SeededGenerator(seed: 0), arena: Arena = Arena()) {

@@ -118,8 +118,12 @@ public enum Benchmark {
         try AtomicFile.write((["<eos>", "<bos>", "<unk>"] + words).joined(separator: "\n") + "\n", to: folder + "/vocabulary.txt")
     }
 
-    /// OpenBLAS sgemm GFLOPS (2048³, median of 5) at the current `BLAS.threads`.
+    /// OpenBLAS sgemm GFLOPS (2048³, median of 5) on its own pool at the current `BLAS.threads`.
     public static func sgemmGFLOPS() -> Double {
+        BLAS.onLibraryPool { measureSgemm() }
+    }
+
+    private static func measureSgemm() -> Double {
         let n = 2048
         let arena = Arena()
         let a = arena.matrix(n, n, of: Float.self), b = arena.matrix(n, n, of: Float.self), c = arena.matrix(n, n, of: Float.self)

@@ -1,9 +1,9 @@
-import HarnessKernels
+@testable import HarnessKernels
 import Testing
 
 /// The packed small-row GEMM against a naive triple loop, on shapes that leave partial
 /// row blocks (M not a multiple of 8) and partial panels (N not a multiple of the width);
-/// and its BLAS fallback (not packed) on the same terms.
+/// its BLAS fallback (not packed) on the same terms; and its two halves for the two cores.
 struct PackedGemmTests {
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
     func matchesNaiveProductInDouble(transposed: Bool, accumulate: Bool) {
@@ -15,6 +15,26 @@ struct PackedGemmTests {
     func matchesNaiveProductInFloat(m: Int, n: Int, k: Int) {
         check(Float.self, m: m, n: n, k: k, transposed: true, accumulate: true, tolerance: 1e-5 * Float(k).squareRoot())
         check(Float.self, m: m, n: n, k: k, transposed: false, accumulate: false, tolerance: 1e-5 * Float(k).squareRoot())
+    }
+
+    @Test func halvesMatchTheWholeProduct() {
+        let arena = Arena()
+        var generator = SeededGenerator(seed: 12)
+        let a = arena.matrix(11, 6, of: Double.self), b = arena.matrix(6, 53, of: Double.self)
+        for i in 0..<a.count { a.base[i] = generator.nextUniform(-1, 1) }
+        for i in 0..<b.count { b.base[i] = generator.nextUniform(-1, 1) }
+        let packed = PackedMatrix(b, transposed: false, arena: arena, pack: true)
+        let whole = arena.matrix(11, 53, zeroed: true, of: Double.self), halves = arena.matrix(11, 53, zeroed: true, of: Double.self)
+        gemm(a, b, into: whole)
+        let job = PackedGemmHalves()
+        job.scalar = Double.self
+        job.a = UnsafeRawPointer(a.base); job.rows = 11; job.k = 6
+        job.panels = UnsafeRawPointer(packed.panels!); job.count = 4  // 53 columns in panels of 16
+        job.c = UnsafeMutableRawPointer(halves.base); job.columns = 53
+        job.run(half: 0)
+        job.run(half: 1)
+        #expect(zip(whole.array, halves.array).allSatisfy { abs($0 - $1) < 1e-12 })
+        withExtendedLifetime(arena) {}  // the matrices live in it
     }
 
     private func check<T: Scalar>(_: T.Type, m: Int, n: Int, k: Int, transposed: Bool, accumulate: Bool, tolerance: T,
@@ -39,5 +59,6 @@ struct PackedGemmTests {
             }
         }
         #expect(worst <= tolerance, "\(m)x\(k)·\(k)x\(n), transposed \(transposed), accumulate \(accumulate), pack \(pack)")
+        withExtendedLifetime(arena) {}  // the matrices live in it
     }
 }
