@@ -23,6 +23,9 @@ public final class OutputLayer<T: Scalar> {
 
     /// Logit elements computed at once by the full softmax (bounds its scratch memory).
     private let logitsPerBlock = 1 << 22
+    /// The row pass `halves` runs, one half per core (see `run(_:)`).
+    private var pendingPass: RowPass?
+    private var halves: PairedClosure?
 
     /// - Parameter tiedTo: the word embedding to share W with, or nil for W of its own.
     public init(vocabularySize: Int, inputSize: Int, loss: Loss, tiedTo embedding: Parameter<T>?, initScale: Double) {
@@ -62,17 +65,58 @@ public final class OutputLayer<T: Scalar> {
             let hBlock = h.rows(start ..< start + rows)
             let logits = Matrix(base: logitsBuffer, rows: rows, columns: v)
             gemm(hBlock, weight.value, into: logits, transposeB: true)
-            addRowVector(bias.value.base, to: logits)
-            nll += softmaxCrossEntropy(logits: logits, targets: targets + start, weights: weights.map { $0 + start },
-                                       gradientScale: gradientScale, rowLosses: rowLosses.map { $0 + start })
+            let blockNLL = context.arena.allocate(2, of: Double.self)
+            blockNLL.initialize(repeating: 0, count: 2)
+            run(.biasAndCrossEntropy(logits: logits, targets: targets + start, weights: weights.map { $0 + start },
+                                     gradientScale: gradientScale, rowLosses: rowLosses.map { $0 + start }, nll: blockNLL))
+            nll += blockNLL[0] + blockNLL[1]
             if let dh {
                 gemm(logits, hBlock, into: weight.gradient, transposeA: true, accumulate: true)
-                accumulateColumnSums(of: logits, into: bias.gradient.base)
+                run(.biasGradient(logits: logits))
                 gemm(logits, weight.value, into: dh.rows(start ..< start + rows))
             }
             start += rows
         }
         return (nll, dh)
+    }
+
+    /// A memory-bound pass over one block of full-softmax logits (N, V).
+    private enum RowPass {
+        /// logits += b, then the fused softmax cross-entropy of each row (its NLL sum in
+        /// `nll[half]`), by halves of the rows.
+        case biasAndCrossEntropy(logits: Matrix<T>, targets: UnsafePointer<Int32>, weights: UnsafePointer<T>?,
+                                 gradientScale: T?, rowLosses: UnsafeMutablePointer<T>?, nll: UnsafeMutablePointer<Double>)
+        /// ∂b += the column sums of the logits' gradient, by halves of the columns.
+        case biasGradient(logits: Matrix<T>)
+    }
+
+    /// `pass` in two halves on the two cores (`BLAS.splitsInTwo`), else whole: the full
+    /// softmax's passes between its GEMMs would otherwise leave one core idle.
+    private func run(_ pass: RowPass) {
+        guard BLAS.splitsInTwo, PairedWorker.shared.acquire() else { return run(pass, half: 0, of: 1) }
+        // Made on first use, here: made in the generic initializer, the closure ran unspecialized.
+        let halves = self.halves ?? PairedClosure { [unowned self] half in run(pendingPass!, half: half, of: 2) }
+        self.halves = halves
+        pendingPass = pass
+        PairedWorker.shared.run(halves)
+        pendingPass = nil
+    }
+
+    private func run(_ pass: RowPass, half: Int, of parts: Int) {
+        func part(of count: Int) -> Range<Int> { parts == 1 ? 0 ..< count : half == 0 ? 0 ..< count / 2 : count / 2 ..< count }
+        switch pass {
+        case let .biasAndCrossEntropy(logits, targets, weights, gradientScale, rowLosses, nll):
+            let rows = part(of: logits.rows), first = rows.lowerBound
+            let block = logits.rows(rows)
+            addRowVector(bias.value.base, to: block)
+            nll[half] = softmaxCrossEntropy(logits: block, targets: targets + first, weights: weights.map { $0 + first },
+                                            gradientScale: gradientScale, rowLosses: rowLosses.map { $0 + first })
+        case let .biasGradient(logits):
+            let columns = part(of: logits.columns)
+            for r in 0..<logits.rows {
+                axpy(columns.count, 1, logits.row(r) + columns.lowerBound, bias.gradient.base + columns.lowerBound)
+            }
+        }
     }
 
     /// Sampled softmax: the true class against candidates drawn for this call, each logit
