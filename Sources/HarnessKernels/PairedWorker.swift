@@ -10,8 +10,8 @@ public protocol PairedJob: AnyObject {
     func run(half: Int)
 }
 
-/// A `PairedJob` around a closure made once (when its owner is built): running it
-/// allocates nothing, and the closure is the caller's specialized code, where a generic
+/// A `PairedJob` around a closure made once, on its owner's first use: running it
+/// allocates nothing, and the closure is the owner's specialized code, where a generic
 /// job class called through the protocol would run unspecialized.
 public final class PairedClosure: PairedJob {
     private let body: (Int) -> Void
