@@ -157,11 +157,14 @@ public final class OutputLayer<T: Scalar> {
         let dw = arena.matrix(k, d, of: T.self)
         gemm(transposeA: true, transposeB: false, m: k, n: d, k: n, alpha: 1, a: logits.base + 1, lda: width,
              b: h.base, ldb: d, beta: 0, c: dw.base, ldc: d)
+        // The candidates' bias gradients: column sums, accumulated row by row (a column
+        // walk strides across the whole block).
+        let candidateSums = arena.allocate(k, of: T.self)
+        candidateSums.initialize(repeating: 0, count: k)
+        for r in 0..<n { axpy(k, 1, logits.row(r) + 1, candidateSums) }
         for (j, id) in sampler.candidates.enumerated() {
             axpy(d, 1, dw.row(j), weight.gradient.row(Int(id)))
-            var columnSum: T = 0
-            for r in 0..<n { columnSum += logits[r, 1 + j] }
-            bias.gradient.base[Int(id)] += columnSum
+            bias.gradient.base[Int(id)] += candidateSums[j]
         }
         let dh = arena.matrix(n, d, of: T.self)
         gemm(transposeA: false, transposeB: false, m: n, n: d, k: k, alpha: 1, a: logits.base + 1, lda: width,
