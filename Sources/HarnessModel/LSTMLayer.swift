@@ -141,10 +141,7 @@ public final class LSTMLayer<T: Scalar> {
             if projectionClip != nil { projectionRaw = arena.matrix(steps * b, p, of: T.self) }
         }
         prepareRecurrentWeight(context: context)
-        // The per-timestep products run against weights packed once for all T steps.
-        let pack = context.packsWeights ?? (BLAS.threads <= 2)
-        let recurrent = PackedMatrix(effectiveRecurrent, transposed: true, arena: arena, pack: pack)
-        let projection = projectionWeight.map { PackedMatrix($0.value, transposed: true, arena: arena, pack: pack) }
+        let (recurrent, projection) = perStepWeights(transposed: true, context: context)
 
         // Input contribution of every timestep at once.
         gemm(x, inputWeight.value, into: gates, transposeB: true)
@@ -185,9 +182,7 @@ public final class LSTMLayer<T: Scalar> {
         let dGates = arena.matrix(steps * b, 4 * h, of: T.self)
         let dCellNext = arena.matrix(b, h, zeroed: true, of: T.self)
         let dHidden = projectionWeight == nil ? nil : arena.matrix(b, h, of: T.self)
-        let pack = context.packsWeights ?? (BLAS.threads <= 2)
-        let recurrent = PackedMatrix(effectiveRecurrent, transposed: false, arena: arena, pack: pack)
-        let projection = projectionWeight.map { PackedMatrix($0.value, transposed: false, arena: arena, pack: pack) }
+        let (recurrent, projection) = perStepWeights(transposed: false, context: context)
         for t in stride(from: steps - 1, through: 0, by: -1) {
             let dh = dOutputs.rows(t * b ..< (t + 1) * b)
             var dCellOut = dh
@@ -225,6 +220,15 @@ public final class LSTMLayer<T: Scalar> {
         let dx = arena.matrix(steps * b, configuration.inputSize, of: T.self)
         gemm(dGates, inputWeight.value, into: dx)
         return dx
+    }
+
+    /// The recurrent and projection weights as op(b) of the per-timestep products
+    /// (transposed in the forward pass), packed once for all T steps where OpenBLAS runs
+    /// single-threaded (see `PackedMatrix`) unless the context says otherwise.
+    private func perStepWeights(transposed: Bool, context: StepContext) -> (recurrent: PackedMatrix<T>, projection: PackedMatrix<T>?) {
+        let pack = context.packsWeights ?? (BLAS.threads <= 2)
+        return (PackedMatrix(effectiveRecurrent, transposed: transposed, arena: context.arena, pack: pack),
+                projectionWeight.map { PackedMatrix($0.value, transposed: transposed, arena: context.arena, pack: pack) })
     }
 
     private func prepareRecurrentWeight(context: StepContext) {
