@@ -21,12 +21,17 @@ public struct SentenceEmbedding: Sendable {
 /// trained in stream mode), and each word takes the layer outputs at its own position.
 /// By default every sentence starts from a zero state, so its vectors do not depend on
 /// the other sentences, their order or the batch (the stateful ELMo of AllenNLP does:
-/// its most repeated complaint). `stateful` carries the state from sentence to
+/// its most repeated complaint) — bit for bit on every CPU, as its products run with
+/// `StepContext.batchInvariant`. `stateful` carries the state from sentence to
 /// sentence instead, one sentence at a time.
 public final class ContextualEmbedder {
     public let experiment: Experiment
     public let maxLength: Int
-    private let context = StepContext(training: false)
+    private let context: StepContext = {
+        let context = StepContext(training: false)
+        context.batchInvariant = true
+        return context
+    }()
 
     /// - Parameter maxLength: longer sentences are refused (a `DataError` naming the line).
     public init(_ experiment: Experiment, maxLength: Int = 1000) {
@@ -40,6 +45,9 @@ public final class ContextualEmbedder {
 
     /// Whether layer 0 and the LSTM layers have one size, as a scalar mix needs.
     public var layersHaveOneSize: Bool { model.configuration.recurrent.outputSize == tokenSize }
+
+    /// The size of one layer's vector: twice the layer output for a biLM ([forward; backward]).
+    public var vectorSize: Int { (isBidirectional ? 2 : 1) * model.configuration.recurrent.outputSize }
 
     private var tokenSize: Int {
         switch model.encoder {

@@ -1,4 +1,5 @@
-/// `c ← alpha · op(a) · op(b) + (accumulate ? c : 0)` on matrix views, through BLAS.
+/// `c ← alpha · op(a) · op(b) + (accumulate ? c : 0)` on matrix views, through BLAS
+/// (through the packed kernel with `batchInvariant`, for non-transposed `a` and alpha 1).
 ///
 /// `op(x)` is `x` or its transpose. Shapes are checked: a mismatch is a programming
 /// error and stops with both shapes named.
@@ -6,7 +7,7 @@
 public func gemm<T: Scalar>(
     _ a: Matrix<T>, _ b: Matrix<T>, into c: Matrix<T>,
     transposeA: Bool = false, transposeB: Bool = false,
-    alpha: T = 1, accumulate: Bool = false
+    alpha: T = 1, accumulate: Bool = false, batchInvariant: Bool = false
 ) {
     let m = transposeA ? a.columns : a.rows
     let k = transposeA ? a.rows : a.columns
@@ -19,9 +20,24 @@ public func gemm<T: Scalar>(
         if !accumulate { c.base.update(repeating: 0, count: c.count) }
         return
     }
+    if batchInvariant && !transposeA && alpha == 1 {
+        return batchInvariantProduct(a, b, into: c, transposeB: transposeB, accumulate: accumulate)
+    }
     gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
          alpha: alpha, a: a.base, lda: max(a.columns, 1), b: b.base, ldb: max(b.columns, 1),
          beta: accumulate ? 1 : 0, c: c.base, ldc: max(c.columns, 1))
+}
+
+/// `c ← a · op(b)` through a `PackedMatrix` packed for this call: each row of `c` is one
+/// fused multiply-add chain in a fixed order, so a row's result does not depend on how
+/// many rows the call has, which rows they are, or the BLAS kernel the CPU selects
+/// (OpenBLAS picks kernels and blockings by shape: on AVX2 and AVX-512 a row's last
+/// bits change with the row count). For inference, where a sentence's vectors must not
+/// depend on its batch (`StepContext.batchInvariant`); allocates the panels.
+private func batchInvariantProduct<T: Scalar>(_ a: Matrix<T>, _ b: Matrix<T>, into c: Matrix<T>,
+                                              transposeB: Bool, accumulate: Bool) {
+    let arena = Arena(initialCapacity: (b.count + PackedMatrix<T>.width * max(b.rows, b.columns)) * MemoryLayout<T>.stride)
+    gemm(a, PackedMatrix(b, transposed: transposeB, arena: arena, pack: true), into: c, accumulate: accumulate)
 }
 
 /// The same on row-major pointers with explicit leading dimensions (views into wider

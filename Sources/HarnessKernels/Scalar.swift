@@ -8,7 +8,7 @@ import RealModule
 ///
 /// `Vector` is the SIMD width the fused kernels work in: 16 lanes of `Float` (one
 /// 512-bit or two 256-bit registers), 8 lanes of `Double`.
-public protocol Scalar: BinaryFloatingPoint, Real, SIMDScalar, Sendable {
+public protocol Scalar: BinaryFloatingPoint, Real, SIMDScalar, Sendable, Codable {
     associatedtype Vector: SIMD where Vector.Scalar == Self
 
     /// `C ← alpha · op(A) · op(B) + beta · C`, row-major, with explicit leading dimensions.

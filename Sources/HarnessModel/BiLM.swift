@@ -296,6 +296,7 @@ public final class BiLM<T: Scalar> {
         for (d, directionContext) in directionContexts.enumerated() {
             directionContext.arena.reset()
             directionContext.training = context.training
+            directionContext.batchInvariant = context.batchInvariant
             directionContext.dropoutGenerator = step.stream(d == 0 ? "forward" : "backward")
         }
     }

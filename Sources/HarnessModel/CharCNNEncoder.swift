@@ -120,7 +120,7 @@ public final class CharCNNEncoder<T: Scalar> {
                     }
                 }
                 let y = Matrix(base: responses, rows: words * positions, columns: nf)
-                gemm(a, convolutionWeights[index].value, into: y, transposeB: true)
+                gemm(a, convolutionWeights[index].value, into: y, transposeB: true, batchInvariant: context.batchInvariant)
                 for word in 0..<words {
                     let out = pooled.row(start + word) + column
                     let best = argmax + (start + word) * f + column

@@ -26,7 +26,7 @@ public final class Highway<T: Scalar> {
         let f = size
         input = x
         let z = context.arena.matrix(x.rows, 2 * f, of: T.self)
-        gemm(x, weight.value, into: z, transposeB: true)
+        gemm(x, weight.value, into: z, transposeB: true, batchInvariant: context.batchInvariant)
         addRowVector(bias.value.base, to: z)
         let y = context.arena.matrix(x.rows, f, of: T.self)
         for r in 0..<x.rows {

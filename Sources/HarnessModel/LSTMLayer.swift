@@ -144,7 +144,7 @@ public final class LSTMLayer<T: Scalar> {
         let (recurrent, projection) = perStepWeights(transposed: true, context: context)
 
         // Input contribution of every timestep at once.
-        gemm(x, inputWeight.value, into: gates, transposeB: true)
+        gemm(x, inputWeight.value, into: gates, transposeB: true, batchInvariant: context.batchInvariant)
         addRowVector(bias.value.base, to: gates)
         for t in 0..<steps {
             let g = gates.rows(t * b ..< (t + 1) * b)
@@ -226,7 +226,7 @@ public final class LSTMLayer<T: Scalar> {
     /// (transposed in the forward pass), packed once for all T steps where OpenBLAS runs
     /// single-threaded (see `PackedMatrix`) unless the context says otherwise.
     private func perStepWeights(transposed: Bool, context: StepContext) -> (recurrent: PackedMatrix<T>, projection: PackedMatrix<T>?) {
-        let pack = context.packsWeights ?? (BLAS.threads <= 2)
+        let pack = context.batchInvariant || (context.packsWeights ?? (BLAS.threads <= 2))
         return (PackedMatrix(effectiveRecurrent, transposed: transposed, arena: context.arena, pack: pack),
                 projectionWeight.map { PackedMatrix($0.value, transposed: transposed, arena: context.arena, pack: pack) })
     }

@@ -18,7 +18,7 @@ public final class Linear<T: Scalar> {
     public func forward(_ x: Matrix<T>, context: StepContext) -> Matrix<T> {
         input = x
         let y = context.arena.matrix(x.rows, weight.rows, of: T.self)
-        gemm(x, weight.value, into: y, transposeB: true)
+        gemm(x, weight.value, into: y, transposeB: true, batchInvariant: context.batchInvariant)
         addRowVector(bias.value.base, to: y)
         return y
     }

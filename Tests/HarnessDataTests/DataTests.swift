@@ -9,7 +9,7 @@ func temporaryFile(_ text: String? = nil, bytes: [UInt8]? = nil, name: String = 
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("harness-tests-\(UUID().uuidString)")
     try! FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let path = folder.appendingPathComponent(name).path
-    FileManager.default.createFile(atPath: path, contents: Data(bytes ?? Array((text ?? "").utf8)))
+    precondition(FileManager.default.createFile(atPath: path, contents: Data(bytes ?? Array((text ?? "").utf8))), "cannot write \(path)")
     return path
 }
 

@@ -49,7 +49,9 @@ struct EmbeddingShapeTests {
         let v = e.vocabulary
         let sequence = [v.bosID!] + words.map(v.id) + [v.eosID]
         let batches = [SequenceBatch.sentences([sequence], backward: false), SequenceBatch.sentences([sequence], backward: true)]
+        // The embedder's products are batch-invariant (its own kernel); so is this pass.
         let context = StepContext(training: false)
+        context.batchInvariant = true
         _ = e.model.evaluate(batches, carryState: false, context: context)
         let n = words.count
         for k in 0..<2 {
@@ -109,8 +111,10 @@ struct ScalarMixTests {
 
 struct WriterTests {
     @Test func npyHeaderDescribesTheArray() throws {
-        let embedded = try ContextualEmbedder(try experiment()).embed(sentences)
-        let (data, index) = EmbeddingWriter.npy(embedded, lines: [1, 2, 3, 4], selection: .all, mix: nil)
+        let embedder = ContextualEmbedder(try experiment())
+        let embedded = try embedder.embed(sentences)
+        let (data, index) = EmbeddingWriter.npy(embedded, lines: [1, 2, 3, 4], selection: .all, mix: nil,
+                                                layers: embedder.layerCount, size: embedder.vectorSize)
         let bytes = [UInt8](data)
         #expect(Array(bytes[0..<6]) == [0x93] + Array("NUMPY".utf8))
         let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
@@ -124,10 +128,34 @@ struct WriterTests {
 
     @Test func jsonlHasOneObjectPerLineEmptyOnesIncluded() throws {
         let embedded = try ContextualEmbedder(try experiment()).embed(sentences)
-        let text = EmbeddingWriter.jsonl(embedded, lines: [1, 2, 3, 4], selection: .top, mix: nil)
+        let text = try EmbeddingWriter.jsonl(embedded, lines: [1, 2, 3, 4], selection: .top, mix: nil)
         let objects = try text.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         #expect(objects.count == 4)
         #expect((objects[2]["tokens"] as! [String]).isEmpty)
         #expect(((objects[3]["vectors"] as! [[Double]])[1]).count == 32)
+    }
+
+    /// The shape comes from the model: no tokens at all is (0, L+1, D), not (0, 1, 0).
+    @Test(arguments: [(LayerSelection.all, "(0, 3, 32)"), (.top, "(0, 32)")])
+    func npyOfAnEmptyInputHasTheModelsShape(selection: LayerSelection, shape: String) throws {
+        let embedder = ContextualEmbedder(try experiment())
+        for input in [[[String]](), [[]]] {
+            let embedded = try embedder.embed(input)
+            let (data, _) = EmbeddingWriter.npy(embedded, lines: Array(1...max(input.count, 1)).prefix(input.count).map { $0 },
+                                                selection: selection, mix: nil, layers: embedder.layerCount, size: embedder.vectorSize)
+            #expect(String(decoding: data, as: UTF8.self).contains("'shape': \(shape)"))
+        }
+    }
+
+    /// JSON cannot hold NaN or infinity: such a vector is refused with its line and token.
+    @Test func jsonlRefusesNonFiniteVectors() throws {
+        var embedded = try ContextualEmbedder(try experiment()).embed([["the", "tree"]])
+        embedded[0].layers[1][2][5] = .nan
+        #expect(throws: DataError("the vector of token 2 ('tree') holds nan, which JSON cannot write; the model's weights or the mix are not finite (--format npy writes NaN/inf)",
+                                  file: "in.txt", line: 7)) {
+            try EmbeddingWriter.jsonl(embedded, lines: [7], selection: .all, mix: nil, file: "in.txt")
+        }
+        let huge = ScalarMix(weights: [0, 0, 0], gamma: 1e300)
+        #expect(throws: DataError.self) { try EmbeddingWriter.jsonl(embedded, lines: [7], selection: .mix, mix: huge, file: "in.txt") }
     }
 }

@@ -38,6 +38,35 @@ struct GemmTests {
         #expect(c.base[0] == 11)
     }
 
+    /// With batch-invariant products a row's result has the same bits whatever rows
+    /// surround it, for every row count (OpenBLAS's do not on AVX2 and AVX-512), and
+    /// stays the product.
+    @Test(arguments: [false, true])
+    func batchInvariantRowsDoNotDependOnTheOtherRows(transposeB: Bool) {
+        let arena = Arena()
+        var generator = SeededGenerator(seed: 11)
+        let k = 300, n = 70, rows = 41
+        let a = arena.matrix(rows, k, of: Float.self), b = arena.matrix(transposeB ? n : k, transposeB ? k : n, of: Float.self)
+        for i in 0..<a.count { a.base[i] = Float(generator.nextUniform(-1, 1)) }
+        for i in 0..<b.count { b.base[i] = Float(generator.nextUniform(-1, 1)) }
+        let whole = arena.matrix(rows, n, of: Float.self)
+        gemm(a, b, into: whole, transposeB: transposeB, batchInvariant: true)
+        for m in [1, 3, 8, 9, 17] {
+            for first in stride(from: 0, to: rows - m + 1, by: 5) {
+                let part = arena.matrix(m, n, of: Float.self)
+                gemm(a.rows(first ..< first + m), b, into: part, transposeB: transposeB, batchInvariant: true)
+                #expect(part.array == whole.rows(first ..< first + m).array, "rows \(first)..<\(first + m)")
+            }
+        }
+        for i in 0..<rows {
+            for j in 0..<n {
+                var s = 0.0
+                for p in 0..<k { s += Double(a[i, p]) * Double(transposeB ? b[j, p] : b[p, j]) }
+                #expect(abs(Double(whole[i, j]) - s) < 1e-4, "c[\(i), \(j)]")
+            }
+        }
+    }
+
     /// Random a and b stored for op(a) (M, K) and op(b) (K, N); c (M, N) all ones.
     private func operands(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, in arena: Arena)
         -> (Matrix<Double>, Matrix<Double>, Matrix<Double>) {

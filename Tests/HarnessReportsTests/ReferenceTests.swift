@@ -12,8 +12,8 @@ struct ReferenceTests {
     /// The references run from the package root (their corpus path is relative to it).
     private func inPackageRoot<R>(_ body: () throws -> R) rethrows -> R {
         let previous = FileManager.default.currentDirectoryPath
-        FileManager.default.changeCurrentDirectoryPath(packageRoot.path)
-        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        precondition(FileManager.default.changeCurrentDirectoryPath(packageRoot.path), "cannot enter \(packageRoot.path)")
+        defer { precondition(FileManager.default.changeCurrentDirectoryPath(previous), "cannot return to \(previous)") }
         return try body()
     }
 
