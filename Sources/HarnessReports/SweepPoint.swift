@@ -36,7 +36,8 @@ extension SweepSpec {
         }
         _ = try SpecLoader.parse(text, file: base)   // the base itself must be valid
         root = setting(root, path: ["name"], to: Node(name))
-        for (path, value) in set { root = setting(root, path: path.split(separator: ".").map(String.init), to: value) }
+        try checkPaths(on: root)
+        for axis in set { root = setting(root, path: axis.path.split(separator: ".").map(String.init), to: axis.values[0]) }
 
         var combinations: [[(Axis, Node)]] = [[]]
         for axis in grid {
@@ -71,6 +72,33 @@ extension SweepSpec {
             }
         }
         return points
+    }
+
+    /// Every dotted path of `set`, `grid` and `zip` names keys a spec has: a misspelt
+    /// segment is an error at the path in the sweep file ("unknown key 'max_token' in
+    /// 'training'; did you mean 'max_tokens'?"), not a column of invalid points.
+    private func checkPaths(on root: Node) throws {
+        var errors: [SpecError] = []
+        for axis in set + grid + zip {
+            let segments = axis.path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            guard !segments.contains(where: \.isEmpty) else {
+                errors.append(SpecError("'\(axis.path)' is not a dotted spec path (an empty segment)", at: axis.location))
+                continue
+            }
+            let yaml = try Yams.serialize(node: setting(root, path: segments, to: axis.values[0]))
+            do {
+                _ = try SpecLoader.parse(yaml, file: base)
+            } catch let found as SpecErrors {
+                let unknown = segments.indices.map { i in
+                    "unknown key '\(segments[i])' in '\(i == 0 ? "spec" : segments[..<i].joined(separator: "."))'"
+                }
+                if let error = found.errors.first(where: { unknown.contains($0.message) }) {
+                    errors.append(SpecError(error.message + " (sweep path '\(axis.path)')", at: axis.location,
+                                            suggestion: error.suggestion, note: error.note))
+                }
+            }
+        }
+        if !errors.isEmpty { throw SpecErrors(errors, source: (try? String(contentsOfFile: file, encoding: .utf8))) }
     }
 
     /// Labels per axis value; where two values of an axis share a short label, the axis

@@ -29,7 +29,7 @@ public struct SweepSpec {
     public var name: String
     public var file: String
     public var base: String
-    public var set: [(path: String, value: Node)]
+    public var set: [Axis]
     public var grid: [Axis]
     public var zip: [Axis]
     public var seeds: [Int]
@@ -74,7 +74,7 @@ public struct SweepSpec {
                 return Axis(path: path, values: Array(values), location: location)
             }
         }
-        let set = pairs("set").map { (path: $0.0, value: $0.1) }
+        let set = pairs("set").map { Axis(path: $0.0, values: [$0.1], location: $0.2) }
         let grid = axes("grid"), zip = axes("zip")
         if let first = zip.first, let other = zip.first(where: { $0.values.count != first.values.count }) {
             source.error("zip lists must have one length: '\(first.path)' has \(first.values.count), '\(other.path)' has \(other.values.count)",

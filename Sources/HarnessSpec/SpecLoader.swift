@@ -20,11 +20,20 @@ public enum SpecLoader {
                                  source: nil)
             }
         }
-        // A pipe (`/dev/stdin`, process substitution) is read through a file handle.
-        guard let data = FileManager.default.contents(atPath: path)
-                ?? FileHandle(forReadingAtPath: path).flatMap({ try? $0.readToEnd() ?? Data() }) else {
+        // Read through a file handle, at most one byte past the limit: a pipe
+        // (`/dev/stdin`, process substitution) has no size to check beforehand.
+        guard let handle = FileHandle(forReadingAtPath: path) else {
             let reason = FileManager.default.fileExists(atPath: path) ? "is not readable" : "does not exist"
             throw SpecErrors([SpecError("spec file \(reason)", at: origin)], source: nil)
+        }
+        defer { try? handle.close() }
+        var data = Data()
+        while data.count <= maximumFileSize, let chunk = try? handle.read(upToCount: maximumFileSize + 1 - data.count), !chunk.isEmpty {
+            data += chunk
+        }
+        if data.count > maximumFileSize {
+            throw SpecErrors([SpecError("the input has more than \(maximumFileSize) bytes; a spec is a few hundred (is this the right file?)",
+                                        at: origin)], source: nil)
         }
         guard let text = String(data: data, encoding: .utf8) else {
             let offset = firstInvalidUTF8(in: data)
@@ -65,15 +74,19 @@ public enum SpecLoader {
         let seed = r.int("seed", default: 1, range: 0...Int.max, doc: "seeds every random stream")
         let dataReader = r.mapping("data")
         let data = readData(dataReader)
+        dataReader.finish()
         r.record("data", reader: dataReader, doc: "")
         let modelReader = r.mapping("model")
         let model = readModel(modelReader)
+        modelReader.finish()
         r.record("model", reader: modelReader, doc: "")
         let trainingReader = r.mapping("training")
         let training = readTraining(trainingReader)
+        trainingReader.finish()
         r.record("training", reader: trainingReader, doc: "")
         let evaluationReader = r.mapping("evaluation")
         let evaluation = readEvaluation(evaluationReader, available: [data?.valid == nil ? nil : "valid", data?.test == nil ? nil : "test"].compactMap { $0 })
+        evaluationReader.finish()
         r.record("evaluation", reader: evaluationReader, doc: "")
         guard let data, let model, let training else { return nil }
         checkCombinations(r.source, data: data, model: model, training: training, evaluation: evaluation)
