@@ -7,35 +7,43 @@ import HarnessModel
 /// `<eos>` ends every line; `<bos>` starts every sentence in sentences mode; `<unk>`
 /// stands for words outside the vocabulary (WikiText-2 and PTB already contain it).
 public struct Vocabulary: Sendable, Equatable {
+    public static func == (a: Vocabulary, b: Vocabulary) -> Bool {
+        a.counts == b.counts && a.tokens.map(TokenKey.init) == b.tokens.map(TokenKey.init)
+    }
+
     public static let eos = "<eos>", bos = "<bos>", unk = "<unk>"
 
     public let tokens: [String]
     /// Training count of each entry (0 for entries from a vocabulary file).
     public let counts: [Int]
-    private let index: [String: Int32]
+    private let index: [TokenKey: Int32]
 
     public var count: Int { tokens.count }
-    public var eosID: Int32 { index[Self.eos]! }
-    public var unkID: Int32 { index[Self.unk]! }
-    public var bosID: Int32? { index[Self.bos] }
+    public var eosID: Int32 { index[TokenKey(Self.eos)]! }
+    public var unkID: Int32 { index[TokenKey(Self.unk)]! }
+    public var bosID: Int32? { index[TokenKey(Self.bos)] }
 
     /// Builds from training lines. Words rarer than `minCount` and those past `maxSize`
     /// become `<unk>`; `<eos>`, `<unk>` (and `<bos>` with `withBeginOfSentence`) are
     /// always kept, counted like words (`<eos>` and `<bos>` once per line).
     public init(training lines: [[String]], minCount: Int = 1, maxSize: Int? = nil, withBeginOfSentence: Bool) {
-        var counts: [String: Int] = [:]
-        for line in lines { for token in line { counts[token, default: 0] += 1 } }
-        counts[Self.eos, default: 0] += lines.count
-        if withBeginOfSentence { counts[Self.bos, default: 0] += lines.count }
-        counts[Self.unk, default: 0] += 0
-        let specials: Set<String> = withBeginOfSentence ? [Self.eos, Self.bos, Self.unk] : [Self.eos, Self.unk]
+        var counts: [TokenKey: Int] = [:]
+        for line in lines { for token in line { counts[TokenKey(token), default: 0] += 1 } }
+        let eos = TokenKey(Self.eos), bos = TokenKey(Self.bos), unk = TokenKey(Self.unk)
+        counts[eos, default: 0] += lines.count
+        if withBeginOfSentence { counts[bos, default: 0] += lines.count }
+        counts[unk, default: 0] += 0
+        let specials: Set<TokenKey> = withBeginOfSentence ? [eos, bos, unk] : [eos, unk]
         var unknown = 0
         for (token, n) in counts where n < minCount && !specials.contains(token) {
             unknown += n
             counts[token] = nil
         }
-        counts[Self.unk]! += unknown
-        var ordered = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        counts[unk]! += unknown
+        func byFrequency(_ a: (key: TokenKey, value: Int), _ b: (key: TokenKey, value: Int)) -> Bool {
+            a.value != b.value ? a.value > b.value : a.key.token.utf8.lexicographicallyPrecedes(b.key.token.utf8)
+        }
+        var ordered = counts.map { (key: $0.key, value: $0.value) }.sorted(by: byFrequency)
         if let maxSize, ordered.count > maxSize {
             var kept = Array(ordered.prefix(maxSize))
             for special in specials where !kept.contains(where: { $0.key == special }) {
@@ -44,10 +52,10 @@ public struct Vocabulary: Sendable, Equatable {
             }
             let keptSet = Set(kept.map(\.key))
             let dropped = ordered.filter { !keptSet.contains($0.key) }.reduce(0) { $0 + $1.value }
-            kept = kept.map { $0.key == Self.unk ? ($0.key, $0.value + dropped) : $0 }
-            ordered = kept.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            kept = kept.map { $0.key == unk ? ($0.key, $0.value + dropped) : $0 }
+            ordered = kept.sorted(by: byFrequency)
         }
-        self.init(tokens: ordered.map(\.key), counts: ordered.map(\.value))
+        self.init(tokens: ordered.map(\.key.token), counts: ordered.map(\.value))
     }
 
     /// A given vocabulary: one token per line, most frequent first. `<eos>` and `<unk>`
@@ -55,18 +63,18 @@ public struct Vocabulary: Sendable, Equatable {
     public init(file path: String, withBeginOfSentence: Bool) throws {
         let lines = try TextFile.read(path)
         var tokens: [String] = []
-        var seen = Set<String>()
+        var seen = Set<TokenKey>()
         for (number, line) in lines.enumerated() {
             if line.isEmpty { continue }
             guard line.count == 1 else {
                 throw DataError("expected one token per line, found \(line.count)", file: path, line: number + 1)
             }
-            guard seen.insert(line[0]).inserted else {
+            guard seen.insert(TokenKey(line[0])).inserted else {
                 throw DataError("token '\(line[0])' is listed twice", file: path, line: number + 1)
             }
             tokens.append(line[0])
         }
-        for special in [Self.eos, Self.unk] + (withBeginOfSentence ? [Self.bos] : []) where !seen.contains(special) {
+        for special in [Self.eos, Self.unk] + (withBeginOfSentence ? [Self.bos] : []) where !seen.contains(TokenKey(special)) {
             tokens.append(special)
         }
         self.init(tokens: tokens, counts: Array(repeating: 0, count: tokens.count))
@@ -75,10 +83,14 @@ public struct Vocabulary: Sendable, Equatable {
     init(tokens: [String], counts: [Int]) {
         self.tokens = tokens
         self.counts = counts
-        index = Dictionary(uniqueKeysWithValues: tokens.enumerated().map { ($1, Int32($0)) })
+        index = Dictionary(uniqueKeysWithValues: tokens.enumerated().map { (TokenKey($1), Int32($0)) })
     }
 
-    public func id(_ token: String) -> Int32 { index[token] ?? unkID }
+    /// The id of `token`, compared by its UTF-8 bytes (`TokenKey`); `<unk>`'s when absent.
+    public func id(_ token: String) -> Int32 { index[TokenKey(token)] ?? unkID }
+
+    /// Whether `token` (by its bytes) is an entry.
+    public func contains(_ token: String) -> Bool { index[TokenKey(token)] != nil }
 
     /// Lines → ids (without `<eos>`; the batchers add the boundaries).
     public func encode(_ lines: [[String]]) -> [[Int32]] {
@@ -94,5 +106,37 @@ public struct Vocabulary: Sendable, Equatable {
             default: return .word($0)
             }
         }, maxCharacters: maxCharacters)
+    }
+}
+
+extension Vocabulary {
+    /// How well the id order follows `lines`' token counts: Spearman's rank correlation
+    /// between an entry's position and its count (ties share their mean rank), over the
+    /// entries other than `<eos>`, `<bos>` and `<unk>`. 1 for a vocabulary ordered by
+    /// these counts, about 0 for an unrelated order (alphabetical, say). The log-uniform
+    /// sampler of the sampled softmax draws ids as if ordered by frequency.
+    public func frequencyOrderCorrelation(with lines: [[Int32]]) -> Double {
+        var counts = [Double](repeating: 0, count: count)
+        for line in lines { for id in line { counts[Int(id)] += 1 } }
+        let specials = Set([Self.eos, Self.bos, Self.unk].compactMap { index[TokenKey($0)] }.map(Int.init))
+        let entries = (0..<count).filter { !specials.contains($0) }
+        guard entries.count >= 3 else { return 1 }
+        // Rank of each entry by descending count, ties averaged; positions are ranks already.
+        let byCount = entries.indices.sorted { counts[entries[$0]] > counts[entries[$1]] }
+        var countRank = [Double](repeating: 0, count: entries.count)
+        var start = 0
+        while start < byCount.count {
+            var end = start
+            while end + 1 < byCount.count && counts[entries[byCount[end + 1]]] == counts[entries[byCount[start]]] { end += 1 }
+            for i in start...end { countRank[byCount[i]] = Double(start + end) / 2 }
+            start = end + 1
+        }
+        let n = Double(entries.count), mean = (n - 1) / 2
+        var covariance = 0.0, positionVariance = 0.0, countVariance = 0.0
+        for i in entries.indices {
+            let p = Double(i) - mean, c = countRank[i] - mean
+            covariance += p * c; positionVariance += p * p; countVariance += c * c
+        }
+        return countVariance == 0 ? 0 : covariance / (positionVariance * countVariance).squareRoot()
     }
 }

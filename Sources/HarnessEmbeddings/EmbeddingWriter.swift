@@ -1,4 +1,5 @@
 import Foundation
+import HarnessData
 
 /// Which vectors `harness embed` writes per token.
 public enum LayerSelection: String, CaseIterable, Sendable {
@@ -25,11 +26,19 @@ public enum EmbeddingWriter {
 
     /// One JSON object per input line: {"line", "tokens", "unknown", "vectors"}; vectors
     /// are [token][layer][dim] for `all`, else [token][dim]. Empty lines give empty lists.
-    public static func jsonl(_ sentences: [SentenceEmbedding], lines: [Int], selection: LayerSelection, mix: ScalarMix?) -> String {
+    ///
+    /// JSON has no NaN or infinity: a non-finite value (a model whose weights diverged,
+    /// an overflowing mix) is refused with its line and token, never written as a number.
+    public static func jsonl(_ sentences: [SentenceEmbedding], lines: [Int], selection: LayerSelection, mix: ScalarMix?,
+                             file: String = "input") throws -> String {
         var out = ""
         for (sentence, line) in zip(sentences, lines) {
-            let vectors: [Any] = sentence.layers.map { layers in
+            let vectors: [Any] = try sentence.layers.enumerated().map { position, layers in
                 let chosen = select(layers, selection, mix: mix).map { $0.map(Double.init) }
+                if let bad = chosen.joined().first(where: { !$0.isFinite }) {
+                    throw DataError("the vector of token \(position + 1) ('\(sentence.tokens[position])') holds \(bad), which JSON cannot write; "
+                                    + "the model's weights or the mix are not finite (--format npy writes NaN/inf)", file: file, line: line)
+                }
                 return selection == .all ? chosen : chosen[0]
             }
             let object: [String: Any] = ["line": line, "tokens": sentence.tokens, "unknown": sentence.unknown, "vectors": vectors]
@@ -40,17 +49,20 @@ public enum EmbeddingWriter {
     }
 
     /// A NumPy `.npy` array (float32, C order) of every token of every sentence:
-    /// shape (tokens, layers, dim) for `all`, else (tokens, dim); and its index, one
-    /// line per row: input line, position in the sentence, token.
-    public static func npy(_ sentences: [SentenceEmbedding], lines: [Int], selection: LayerSelection, mix: ScalarMix?) -> (Data, String) {
+    /// shape (tokens, `layers`, `size`) for `all`, else (tokens, `size`); and its index,
+    /// one line per row: input line, position in the sentence, token. The shape comes
+    /// from the model (`layers`, `size`), so an input without tokens still gives
+    /// (0, L+1, D). Non-finite values are written as float32 NaN/inf, as NumPy reads them.
+    public static func npy(_ sentences: [SentenceEmbedding], lines: [Int], selection: LayerSelection, mix: ScalarMix?,
+                           layers layerCount: Int, size: Int) -> (Data, String) {
         var values: [Float] = []
         var index = "line\tposition\ttoken\n"
-        var rows = 0, layerCount = 1, size = 0
+        var rows = 0
         for (sentence, line) in zip(sentences, lines) {
             for (position, layers) in sentence.layers.enumerated() {
                 let chosen = select(layers, selection, mix: mix)
-                layerCount = chosen.count
-                size = chosen[0].count
+                precondition(chosen.count == (selection == .all ? layerCount : 1) && chosen.allSatisfy { $0.count == size },
+                             "npy rows of one shape")
                 for v in chosen { values += v }
                 index += "\(line)\t\(position + 1)\t\(sentence.tokens[position])\n"
                 rows += 1

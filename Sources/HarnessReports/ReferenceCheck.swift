@@ -56,7 +56,14 @@ public enum ReferenceCheck {
     /// temporary folder.
     public static func run(folder: String, only: Set<String>? = nil, progress: TrainingProgress) throws -> [Outcome] {
         let expected = (try? ReferenceSet.load(folder))?.references ?? [:]
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }.sorted()
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw RunError.unreadable(path: folder, reason: "not a references folder (expected <name>.yaml specs and expected.json)")
+        }
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
+        if files.isEmpty {
+            throw RunError.unreadable(path: folder, reason: "no reference specs (*.yaml) in this folder")
+        }
         let runs = FileManager.default.temporaryDirectory.appendingPathComponent("harness-check-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: runs) }
         var outcomes: [Outcome] = []

@@ -28,9 +28,13 @@ public struct SweepManifest: Codable, Equatable, Sendable {
 
     public static func read(_ path: String) throws -> SweepManifest {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw RunError.badCheckpoint(path: path, reason: "no sweep manifest")
+            throw RunError.unreadable(path: path, reason: "no sweep manifest")
         }
-        return try JSONDecoder().decode(SweepManifest.self, from: data)
+        do {
+            return try JSONDecoder().decode(SweepManifest.self, from: data)
+        } catch {
+            throw RunError.unreadable(path: path, reason: "not a sweep manifest written by harness sweep (\(RunJSON.describe(error)))")
+        }
     }
 }
 

@@ -7,6 +7,9 @@ public struct SweepReport: Codable, Sendable {
     public var axes: [String]
     public var baseline: String?
     public var rows: [Row]
+    /// Run files that exist but could not be read (each "path: error: reason"): their
+    /// points count as neither done nor failed, and `harness report` names them.
+    public var unreadable: [String] = []
 
     public struct Row: Codable, Sendable {
         /// Axis path → label, in axis order.
@@ -47,17 +50,28 @@ public struct SweepReport: Codable, Sendable {
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(point)
         }
+        var problems: [String] = []
         rows = order.map { key in
             let points = groups[key]!
-            var results: [RunResult] = [], failures: [String] = [], runs: [String] = []
+            var results: [RunResult] = [], failures: [String] = [], runs: [String] = [], damaged = 0
             for point in points {
                 let directory = RunDirectory(existing: "\(root)/\(point.id)")
-                if let result = try? directory.readResult() {
-                    results.append(result)
-                    runs.append(directory.path)
-                } else if let data = FileManager.default.contents(atPath: directory.path + "/failed.json"),
-                          let failure = try? JSONDecoder().decode(PointFailure.self, from: data) {
-                    failures.append(failure.error)
+                let failed = directory.path + "/failed.json"
+                if FileManager.default.fileExists(atPath: directory.result) {
+                    do {
+                        results.append(try directory.readResult())
+                        runs.append(directory.path)
+                    } catch {
+                        problems.append("\(error)")
+                        damaged += 1
+                    }
+                } else if let data = FileManager.default.contents(atPath: failed) {
+                    if let failure = try? JSONDecoder().decode(PointFailure.self, from: data) {
+                        failures.append(failure.error)
+                    } else {
+                        problems.append("\(failed): error: not a valid failed.json")
+                        damaged += 1
+                    }
                 } else if let invalid = point.invalid {
                     failures.append(invalid)
                 }
@@ -73,16 +87,19 @@ public struct SweepReport: Codable, Sendable {
             else if results.isEmpty && !failures.isEmpty { status = "failed" }
             else if results.isEmpty { status = "pending" }
             else { status = "\(results.count)/\(points.count) done" + (failures.isEmpty ? "" : ", \(failures.count) failed") }
+            let statusShown = damaged == 0 ? status : (results.isEmpty && failures.isEmpty ? "\(damaged) unreadable"
+                                                        : status + ", \(damaged) unreadable")
             let labels = points[0].axes
             let isBaseline = !manifest.baseline.isEmpty && manifest.baseline.allSatisfy { path, label in
                 labels.contains { $0.path == path && $0.label == label }
             }
-            return Row(labels: labels, status: status, seeds: points.count, finished: results.count, failures: failures,
+            return Row(labels: labels, status: statusShown, seeds: points.count, finished: results.count, failures: failures,
                        valid: perplexities("valid"), test: perplexities("test"),
                        tokensPerSecond: Statistic(results.map(\.tokensPerSecond)), wallSeconds: Statistic(results.map(\.wallSeconds)),
                        parameters: results.first?.parameters, flopsPerToken: results.first?.flopsPerToken,
                        validDelta: nil, isBaseline: isBaseline, runs: runs)
         }
+        unreadable = problems
         // The baseline is the first row that matches (the first row when none is named).
         if let first = rows.firstIndex(where: \.isBaseline) ?? (rows.isEmpty ? nil : 0) {
             for i in rows.indices { rows[i].isBaseline = i == first }

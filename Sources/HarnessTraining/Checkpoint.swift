@@ -80,11 +80,27 @@ public enum Checkpoint {
               let header = try? JSONDecoder().decode(Header.self, from: Data(bytes[12 ..< 12 + length])) else {
             throw RunError.badCheckpoint(path: path, reason: "unreadable header")
         }
-        let weights = header.parameters.reduce(0) { $0 + $1.rows * $1.columns }
-        let extra = (header.sections ?? []).reduce(0) { $0 + $1.count }
         let payload = bytes.count - 8 - (12 + length)
-        guard payload == weights * 4 + extra * 8 else {
-            throw RunError.badCheckpoint(path: path, reason: "payload has \(payload) bytes, the header describes \(weights * 4 + extra * 8)")
+        // Every size in the header is checked before it is used: a crafted header must
+        // not overflow the arithmetic below or describe more than the file holds.
+        var described = 0
+        func add(_ count: Int, _ width: Int, _ what: String) throws {
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: width)
+            guard count >= 0, !overflow, bytes <= payload - described else {
+                throw RunError.badCheckpoint(path: path, reason: "the header describes \(what), more than the file's \(payload) payload bytes")
+            }
+            described += bytes
+        }
+        for p in header.parameters {
+            let (count, overflow) = p.rows.multipliedReportingOverflow(by: p.columns)
+            guard p.rows >= 1, p.columns >= 1, !overflow else {
+                throw RunError.badCheckpoint(path: path, reason: "parameter \(p.name) has the impossible shape (\(p.rows), \(p.columns))")
+            }
+            try add(count, 4, "parameter \(p.name) (\(p.rows)x\(p.columns))")
+        }
+        for section in header.sections ?? [] { try add(section.count, 8, "section \(section.name) of \(section.count) values") }
+        guard payload == described else {
+            throw RunError.badCheckpoint(path: path, reason: "payload has \(payload) bytes, the header describes \(described)")
         }
         return Contents(path: path, header: header, bytes: bytes, payload: 12 + length)
     }

@@ -46,20 +46,76 @@ public final class Experiment {
         }
         let vocabulary = vocabulary
         train = vocabulary.encode(trainLines)
-        valid = try data.valid.map { vocabulary.encode(try TextFile.read($0, maxTokens: data.maxEvalTokens)) }
-        test = try data.test.map { vocabulary.encode(try TextFile.read($0, maxTokens: data.maxEvalTokens)) }
+        valid = try data.valid.map { vocabulary.encode(try Self.evaluationLines($0, split: "valid", spec: spec)) }
+        test = try data.test.map { vocabulary.encode(try Self.evaluationLines($0, split: "test", spec: spec)) }
+        if loadTraining, case .stream(let b, _) = data.batching, let problem = Self.streamShortfall(trainLines, batchSize: b) {
+            throw DataError("the training split \(problem) (data.batching.batch_size \(b)); lower the batch size or add data", file: data.train)
+        }
+        if loadTraining, let file = vocabularyFile ?? data.vocabularyFile, case .sampled = spec.model.output {
+            let correlation = vocabulary.frequencyOrderCorrelation(with: train)
+            if correlation < Self.minimumFrequencyOrder {
+                throw DataError(String(format: "the vocabulary is not ordered by frequency: the rank correlation of its order with the training counts is %.2f "
+                                       + "(below %.1f; 1 is perfectly ordered). Sampled softmax's log-uniform sampler assumes "
+                                       + "the most frequent words first and would draw the wrong negatives: sort the file by descending count, "
+                                       + "or leave out data.vocabulary.file to build it from train", correlation, Self.minimumFrequencyOrder),
+                                file: file)
+            }
+        }
         if case .sampled(let samples) = spec.model.output, samples >= vocabulary.count {
             throw SpecErrors([SpecError("sampled-softmax samples (\(samples)) must be fewer than the vocabulary (\(vocabulary.count) entries)",
                                         at: spec.locations["model.output.samples"] ?? SourceLocation(file: spec.file, line: 1, column: 1),
                                         note: "use type: softmax, or fewer samples")], source: spec.source)
         }
+        let configuration = spec.model.configuration(vocabularySize: vocabulary.count)
+        try Self.checkMemory(configuration, spec: spec)
         streams = RandomStreams(seed: spec.seed)
         var characters: CharacterTable?
         if case .charCNN(_, let maxCharacters) = spec.model.encoder {
             characters = vocabulary.characterTable(maxCharacters: maxCharacters)
         }
-        model = BiLM<Float>(spec.model.configuration(vocabularySize: vocabulary.count), characters: characters,
+        model = BiLM<Float>(configuration, characters: characters,
                             generator: &streams.initialization)
+    }
+
+    /// Refuses a model whose weights and gradients alone (4 bytes each per parameter,
+    /// a lower bound of what training needs) exceed the machine's memory, before
+    /// anything is allocated: an allocation that large would abort the process.
+    private static func checkMemory(_ configuration: BiLMConfiguration, spec: ExperimentSpec) throws {
+        let parameters = configuration.minimumParameterCount, bytes = parameters * 8
+        let memory = Double(ProcessInfo.processInfo.physicalMemory)
+        guard bytes > memory else { return }
+        func size(_ x: Double) -> String {
+            x >= 1e12 ? String(format: "%.1f TB", x / 1e12) : String(format: "%.1f GB", x / 1e9)
+        }
+        throw SpecErrors([SpecError(String(format: "the model has at least %.3g parameters: its weights and gradients alone need %@, "
+                                           + "and this machine has %@ of memory", parameters, size(bytes), size(memory)),
+                                    at: spec.locations["model.recurrent"] ?? SourceLocation(file: spec.file, line: 1, column: 1),
+                                    note: "make the recurrent layers or the vocabulary smaller")], source: spec.source)
+    }
+
+    /// The least rank correlation between a vocabulary file's order and the training
+    /// counts that sampled softmax accepts. A file sorted by another corpus's counts
+    /// (bilm-tf's from the 1B Word Benchmark) stays far above it; byte order gives ≈ 0.
+    static let minimumFrequencyOrder = 0.5
+
+    /// An evaluation split's lines, refused when they give no scored target: a
+    /// perplexity over 0 tokens (exp(0/0) shown as 1.00) would pick the best epoch.
+    private static func evaluationLines(_ path: String, split: String, spec: ExperimentSpec) throws -> [[String]] {
+        let lines = try TextFile.read(path, maxTokens: spec.data.maxEvalTokens)
+        if lines.isEmpty { throw DataError("the \(split) split is empty: there is nothing to score", file: path) }
+        if case .stream = spec.data.batching, let problem = streamShortfall(lines, batchSize: spec.data.evalBatchSize) {
+            throw DataError("the \(split) split \(problem) (data.eval_batch_size \(spec.data.evalBatchSize)); lower data.eval_batch_size",
+                            file: path)
+        }
+        return lines
+    }
+
+    /// Why stream batching scores nothing of `lines`, or nil: it cuts the stream (one
+    /// `<eos>` per line) into `batchSize` columns and needs two tokens per column.
+    private static func streamShortfall(_ lines: [[String]], batchSize: Int) -> String? {
+        let tokens = lines.reduce(0) { $0 + $1.count + 1 }
+        guard tokens / batchSize < 2 else { return nil }
+        return "has \(tokens) tokens (<eos> included): stream mode scores nothing with fewer than 2 per batch column, \(2 * batchSize) in all"
     }
 
     /// The steps of one pass over `lines`; training passes shuffle (sentences mode).

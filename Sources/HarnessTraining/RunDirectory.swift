@@ -17,6 +17,9 @@ public struct RunDirectory: Sendable {
     public var metrics: String { path + "/metrics.jsonl" }
     public var result: String { path + "/result.json" }
     public var bestCheckpoint: String { path + "/best.ckpt" }
+    /// The absolute paths of the data files the run read (`data-paths.json`), so that
+    /// `harness eval` finds them from any folder.
+    public var dataPaths: String { path + "/data-paths.json" }
     /// Weights, optimizer, random and data state of an unfinished run (`Trainer` resumes from it).
     public var trainingCheckpoint: String { path + "/train.ckpt" }
 
@@ -52,6 +55,19 @@ public struct RunDirectory: Sendable {
         try AtomicFile.write(lines.prefix(count).map { $0 + "\n" }.joined(), to: metrics)
     }
 
+    /// Records `files` (split name → path, relative to the current folder) as absolute paths.
+    public func writeDataPaths(_ files: [String: String]) throws {
+        let folder = FileManager.default.currentDirectoryPath
+        let absolute = files.mapValues { URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: folder, isDirectory: true)).standardizedFileURL.path }
+        try AtomicFile.write(try RunJSON.encoder(pretty: true).encode(absolute), to: dataPaths)
+    }
+
+    /// The paths `writeDataPaths` recorded (empty for runs of older harnesses).
+    public func readDataPaths() -> [String: String] {
+        guard let data = FileManager.default.contents(atPath: dataPaths) else { return [:] }
+        return (try? JSONDecoder().decode([String: String].self, from: data)) ?? [:]
+    }
+
     public func write(_ result: RunResult) throws {
         try AtomicFile.write(try RunJSON.encoder(pretty: true).encode(result), to: self.result)
     }
@@ -63,7 +79,7 @@ public struct RunDirectory: Sendable {
         do {
             return try RunJSON.decoder().decode(RunResult.self, from: data)
         } catch {
-            throw RunError.unreadable(path: result, reason: "not a valid result.json (\(error))")
+            throw RunError.unreadable(path: result, reason: "not a valid result.json (\(RunJSON.describe(error)))")
         }
     }
 }

@@ -2,6 +2,9 @@
 public enum RunError: Error, Equatable, CustomStringConvertible {
     /// The loss or the gradient norm became NaN or infinite.
     case nonFinite(step: Int, epoch: Int, loss: Double, lastCheckpoint: String?)
+    /// Validation perplexity was NaN or infinite (after an epoch, or at `step` for
+    /// `evaluation.every_tokens`): no weights are kept as "best" for it.
+    case nonFiniteValidation(epoch: Int, step: Int?, perplexity: Double, lastCheckpoint: String?)
     /// `on_nonfinite: skip` skipped this many steps in a row.
     case tooManySkips(step: Int, epoch: Int, skipped: Int, lastCheckpoint: String?)
     /// A checkpoint could not be read back.
@@ -21,6 +24,10 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
             return "error: the loss became \(loss) at step \(step) of epoch \(epoch)"
                 + (checkpoint.map { "; the last good checkpoint is \($0)" } ?? "; no checkpoint was written yet")
                 + " (training.on_nonfinite: skip skips such steps instead)"
+        case let .nonFiniteValidation(epoch, step, perplexity, checkpoint):
+            return "error: the validation perplexity is \(perplexity) " + (step.map { "at step \($0) of epoch \(epoch)" } ?? "after epoch \(epoch)")
+                + ": the model gives some validation token no probability (diverged training: lower the learning rate or clip)"
+                + (checkpoint.map { "; the last good checkpoint is \($0)" } ?? "; no checkpoint was written yet")
         case let .tooManySkips(step, epoch, skipped, checkpoint):
             return "error: \(skipped) steps in a row had a NaN or infinite loss or gradient (up to step \(step) of epoch \(epoch)); "
                 + "stopping" + (checkpoint.map { "; the last good checkpoint is \($0)" } ?? "")

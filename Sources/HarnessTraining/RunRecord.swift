@@ -96,4 +96,20 @@ public enum RunJSON {
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return decoder
     }
+
+    /// A decoding error in words, with the key path where it happened
+    /// ("missing key 'points'", "expected a number at 'perplexity.valid.mean'", "not JSON").
+    public static func describe(_ error: Error) -> String {
+        func path(_ keys: [CodingKey]) -> String {
+            keys.isEmpty ? "the top level" : "'" + keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".") + "'"
+        }
+        switch error {
+        case DecodingError.keyNotFound(let key, let context): return "missing key '\(key.stringValue)' in \(path(context.codingPath))"
+        case DecodingError.typeMismatch(let type, let context): return "expected \(type) at \(path(context.codingPath))"
+        case DecodingError.valueNotFound(let type, let context): return "expected \(type) at \(path(context.codingPath)), found null"
+        case DecodingError.dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "not valid JSON" : "unreadable value at \(path(context.codingPath))"
+        default: return "\(error)"
+        }
+    }
 }

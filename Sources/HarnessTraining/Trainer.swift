@@ -87,6 +87,8 @@ public final class Trainer {
         }
         try AtomicFile.write(spec.resolved.yaml(), to: directory.spec)
         try AtomicFile.write(experiment.vocabulary.tokens.joined(separator: "\n") + "\n", to: directory.vocabulary)
+        let data = spec.data
+        try directory.writeDataPaths(["train": data.train, "valid": data.valid, "test": data.test].compactMapValues { $0 })
         state = TrainingState()
         state.dataChecksums = checksums
     }
@@ -139,6 +141,9 @@ public final class Trainer {
                 let carried = model.saveState()
                 let perplexity = experiment.perplexity(experiment.evaluate(valid, context: evaluation)).mean
                 model.restoreState(carried)
+                guard perplexity.isFinite else {
+                    throw RunError.nonFiniteValidation(epoch: epoch, step: state.step, perplexity: perplexity, lastCheckpoint: newestCheckpointFile)
+                }
                 try record(MetricsRecord(kind: "validation", epoch: epoch, step: state.step, tokens: state.tokens, seconds: wallSeconds,
                                          learningRate: schedule.rate, validPerplexity: perplexity))
             }
@@ -179,7 +184,7 @@ public final class Trainer {
     /// A step whose loss or gradient norm is not finite: stop, or with `on_nonfinite: skip`
     /// drop its update and the carried state it produced.
     private func skipNonFinite(loss: Double) throws {
-        let last = [directory.trainingCheckpoint, directory.bestCheckpoint].first { FileManager.default.fileExists(atPath: $0) }
+        let last = newestCheckpointFile
         guard spec.training.onNonFinite == .skip else {
             throw RunError.nonFinite(step: state.step + 1, epoch: state.epoch, loss: loss, lastCheckpoint: last)
         }
@@ -194,6 +199,11 @@ public final class Trainer {
                                  learningRate: schedule.rate))
     }
 
+    /// The newest checkpoint on disk, for messages that stop the run.
+    private var newestCheckpointFile: String? {
+        [directory.trainingCheckpoint, directory.bestCheckpoint].first { FileManager.default.fileExists(atPath: $0) }
+    }
+
     private func endEpoch(seconds: Double) throws {
         let epoch = state.epoch, training = spec.training
         state.epochsRun = epoch
@@ -201,6 +211,9 @@ public final class Trainer {
         let trainMean = state.epochLoss / Double(max(state.epochTokens, 1))
         let validResult = experiment.valid.map { experiment.perplexity(experiment.evaluate($0, context: evaluation)) }
         let validPerplexity = validResult?.mean
+        if let validPerplexity, !validPerplexity.isFinite {
+            throw RunError.nonFiniteValidation(epoch: epoch, step: nil, perplexity: validPerplexity, lastCheckpoint: newestCheckpointFile)
+        }
         let improved = validPerplexity.map { stopping.record($0, epoch: epoch) } ?? true
         if improved {
             state.bestValid = validResult

@@ -35,7 +35,7 @@ struct Bench: ParsableCommand {
             return c
         }
         let threadCounts = try (threads ?? "1,\(ProcessInfo.processInfo.activeProcessorCount)").split(separator: ",").map { text in
-            guard let n = Int(text), n >= 1 else { throw ValidationError("--threads takes counts such as 1,2; found '\(text)'") }
+            guard let n = Int(text), (1...256).contains(n) else { throw ValidationError("--threads takes counts in [1, 256] such as 1,2; found '\(text)'") }
             return n
         }
         if chosen.count == 1 && threadCounts.count == 1 {

@@ -33,32 +33,36 @@ struct Embed: ParsableCommand {
 
     func validate() throws {
         if !["jsonl", "npy"].contains(format) { throw ValidationError("--format is jsonl or npy, not '\(format)'") }
+        if !(1...100_000).contains(batchSize) { throw ValidationError("--batch-size must be in [1, 100000], found \(batchSize)") }
+        if !(1...1_000_000).contains(maxLength) { throw ValidationError("--max-length must be in [1, 1000000], found \(maxLength)") }
         if format == "npy" && output == nil { throw ValidationError("--format npy needs --output FILE.npy") }
         _ = try mix.selection()
     }
 
     func run() throws {
         try Exit.run {
-            let embedder = ContextualEmbedder(try LoadedRun.load(runDirectory), maxLength: maxLength)
+            let embedder = ContextualEmbedder(try LoadedRun.model(runDirectory), maxLength: maxLength)
             let selection = try mix.selection()
             let scalarMix = try mix.mix(layers: embedder.layerCount)
-            if selection == .mix || selection == .average, !embedder.layersHaveOneSize {
-                throw ValidationError("this model's layers differ in size (token representation vs LSTM output): use --layers all or top")
+            if selection == .mix || selection == .average || (selection == .all && format == "npy"), !embedder.layersHaveOneSize {
+                throw ValidationError("this model's layers differ in size (token representation vs LSTM output): "
+                                      + (selection == .all ? "one npy array cannot hold them; use --format jsonl or --layers top" : "use --layers all or top"))
             }
             let sentences = try TextFile.read(input)
             let lines = Array(1...max(sentences.count, 1)).prefix(sentences.count).map { $0 }
             let embedded = try embedder.embed(sentences, lines: lines, file: input, batchSize: batchSize, stateful: stateful)
             let unknown = embedded.reduce(0) { $0 + $1.unknown.filter { $0 }.count }
             if unknown > 0, case .word = embedder.model.encoder {
-                FileHandle.standardError.write(Data("note: \(unknown) tokens are not in the vocabulary; the word encoder embedded them as <unk>\n".utf8))
+                FileHandle.standardError.write(Data("note: \(unknown) \(unknown == 1 ? "token is" : "tokens are") not in the vocabulary; the word encoder embedded \(unknown == 1 ? "it" : "them") as <unk>\n".utf8))
             }
             switch format {
             case "npy":
-                let (data, index) = EmbeddingWriter.npy(embedded, lines: lines, selection: selection, mix: scalarMix)
+                let (data, index) = EmbeddingWriter.npy(embedded, lines: lines, selection: selection, mix: scalarMix,
+                                                        layers: embedder.layerCount, size: embedder.vectorSize)
                 try AtomicFile.write(data, to: output!)
                 try AtomicFile.write(index, to: output! + ".index.tsv")
             default:
-                let text = EmbeddingWriter.jsonl(embedded, lines: lines, selection: selection, mix: scalarMix)
+                let text = try EmbeddingWriter.jsonl(embedded, lines: lines, selection: selection, mix: scalarMix, file: input)
                 if let output { try AtomicFile.write(text, to: output) } else { print(text, terminator: "") }
             }
         }

@@ -5,6 +5,21 @@ import HarnessTraining
 
 @main
 struct Harness: ParsableCommand {
+    /// An unknown command gets "did you mean" (ArgumentParser would take it as an
+    /// unexpected argument of the root command and list nothing).
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let first = arguments.first, !first.hasPrefix("-") {
+            let names = configuration.subcommands.compactMap { $0.configuration.commandName ?? $0._commandName }
+            if !names.contains(first) && first != "help" {
+                let suggestion = nearest(first, in: names).map { "; did you mean '\($0)'?" } ?? ""
+                FileHandle.standardError.write(Data("error: unknown command '\(first)'\(suggestion)\n  commands: \(names.joined(separator: ", "))\n".utf8))
+                Foundation.exit(ExitStatus.badSpec)
+            }
+        }
+        main(arguments)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "harness",
         abstract: "Train, evaluate and compare ELMo-style LSTM language models on CPU.",

@@ -42,6 +42,10 @@ struct MixOptions: ParsableArguments {
         } else {
             throw ValidationError("--layers mix needs --mix-weights or --mix-file")
         }
+        guard mix.weights.allSatisfy(\.isFinite), mix.gamma.isFinite else {
+            let given = mixFile.map { "\($0): " } ?? ""
+            throw ValidationError("\(given)the scalar-mix weights and gamma must be finite numbers, found weights \(mix.weights) and gamma \(mix.gamma)")
+        }
         guard mix.weights.count == count else {
             throw ValidationError("the model has \(count) layers (token layer and \(count - 1) LSTM layers); the mix gives \(mix.weights.count) weights")
         }

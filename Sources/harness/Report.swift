@@ -32,14 +32,26 @@ struct Report: ParsableCommand {
                 manifests = [(try SweepManifest(spec, points: spec.expand()), runs)]
             } else {
                 let files = (try? FileManager.default.contentsOfDirectory(atPath: source)) ?? []
+                var unreadable = 0
                 for file in files.sorted() where file.hasSuffix(".sweep.json") {
-                    manifests.append((try SweepManifest.read("\(source)/\(file)"), source))
+                    do {
+                        manifests.append((try SweepManifest.read("\(source)/\(file)"), source))
+                    } catch {
+                        FileHandle.standardError.write(Data("\(error); left out of the report\n".utf8))
+                        unreadable += 1
+                    }
+                }
+                if manifests.isEmpty && unreadable > 0 {
+                    throw RunError.unreadable(path: source, reason: "none of the \(unreadable) sweep manifests here could be read")
                 }
                 if manifests.isEmpty {
                     throw RunError.cannotWrite(path: source, reason: "no sweep manifests (*.sweep.json) here; run `harness sweep` first")
                 }
             }
             let reports = manifests.map { SweepReport(manifest: $0.0, root: $0.1) }
+            for problem in reports.flatMap(\.unreadable) {
+                FileHandle.standardError.write(Data("\(problem); that point is shown as unreadable\n".utf8))
+            }
             let text: String = switch format {
             case "csv": reports.map(\.csv).joined()
             case "json": reports.count == 1 ? reports[0].json : "[\n" + reports.map(\.json).joined(separator: ",\n") + "]\n"

@@ -31,6 +31,9 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         if resume && fresh { throw ValidationError("--resume and --fresh exclude each other") }
+        if let threads, !(1...256).contains(threads) {
+            throw ValidationError("--threads must be in [1, 256] like training.threads, found \(threads)")
+        }
     }
 
     func run() throws {

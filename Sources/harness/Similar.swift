@@ -21,14 +21,14 @@ struct Similar: ParsableCommand {
 
     func run() throws {
         try Exit.run {
-            let embedder = ContextualEmbedder(try LoadedRun.load(runDirectory))
+            let embedder = ContextualEmbedder(try LoadedRun.model(runDirectory))
             let selection = try mix.layers == "all" ? LayerSelection.top : mix.selection()
             let scalarMix = try mix.mix(layers: embedder.layerCount)
             let sentences = try TextFile.read(input)
             let embedded = try embedder.embed(sentences, file: input)
             var contexts: [(line: Int, text: String, contextual: [Float], static: [Float])] = []
             for (i, sentence) in embedded.enumerated() {
-                guard let position = sentence.tokens.firstIndex(of: word) else {
+                guard let position = sentence.tokens.firstIndex(where: { TokenKey($0) == TokenKey(word) }) else {
                     if !sentence.tokens.isEmpty {
                         FileHandle.standardError.write(Data("note: line \(i + 1) does not contain '\(word)'; skipped\n".utf8))
                     }

@@ -31,7 +31,8 @@ struct Sweep: ParsableCommand {
 
     func validate() throws {
         if let emit, emit != "slurm" { throw ValidationError("--emit knows 'slurm', not '\(emit)'") }
-        if jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if !(1...256).contains(jobs) { throw ValidationError("--jobs must be in [1, 256], found \(jobs)") }
+        if let shards, shards < 1 { throw ValidationError("--shards must be at least 1, found \(shards)") }
         if let shard, parseShard(shard) == nil { throw ValidationError("--shard takes i/n with 0 ≤ i < n, not '\(shard)'") }
     }
 

@@ -190,15 +190,32 @@ struct ResumeTests {
         let stopped = try runHarness(["run", spec, "--runs", folder + "/a", "--quiet"])
         #expect(stopped.status == 1)
         #expect(stopped.error.contains("error: the loss became "), "\(stopped.error)")
-        #expect(stopped.error.contains(" at step 5 of epoch 1; the last good checkpoint is \(folder)/a/"), "\(stopped.error)")
-        #expect(stopped.error.contains("/train.ckpt (training.on_nonfinite: skip skips such steps instead)"))
+        // Which step first overflows depends on the CPU's rounding (step 5 on a Cooper
+        // Lake, 2 on a Sapphire Rapids and a Zen 1): assert the behaviour, not the step.
+        let pattern = try Regex(#"the loss became -?(nan|inf) at step (\d+) of epoch 1; the last good checkpoint is (\S+/train\.ckpt) \(training\.on_nonfinite: skip skips such steps instead\)"#)
+        let message = try #require(stopped.error.firstMatch(of: pattern), "\(stopped.error)")
+        let step = try #require(message.output[2].substring.flatMap { Int($0) })
+        let checkpoint = String(try #require(message.output[3].substring))
+        #expect(step >= 1 && step <= 20)
+        #expect(checkpoint.hasPrefix(folder + "/a/"))
+        #expect(FileManager.default.fileExists(atPath: checkpoint))
 
         Self.write(Self.spec("stream", lr: "1e30", extra: "  on_nonfinite: skip").replacingOccurrences(of: "max: 5", with: "max: 1e30"), to: spec)
         let skipped = try runHarness(["run", spec, "--runs", folder + "/b", "--quiet"])
+        // Skipping goes on until 100 steps in a row were skipped, or until the epoch's
+        // validation, which the weights kept before the divergence may already fail
+        // (a non-finite validation perplexity stops the run too): which comes first
+        // depends on the step that first overflows, that is on the CPU.
         #expect(skipped.status == 1)
-        #expect(skipped.error.contains("error: 100 steps in a row had a NaN or infinite loss or gradient"), "\(skipped.error)")
         let run = folder + "/b/" + (try FileManager.default.contentsOfDirectory(atPath: folder + "/b")[0])
         let metrics = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8)
-        #expect(metrics.split(separator: "\n").filter { $0.contains("\"kind\":\"skipped\"") }.count == 99)
+        let skips = metrics.split(separator: "\n").filter { $0.contains("\"kind\":\"skipped\"") }.count
+        if skipped.error.contains("error: 100 steps in a row had a NaN or infinite loss or gradient") {
+            #expect(skips == 99)
+        } else {
+            #expect(skipped.error.contains("error: the validation perplexity is "), "\(skipped.error)")
+            #expect(skipped.error.contains(" after epoch 1: the model gives some validation token no probability"))
+            #expect(skips >= 1 && skips < 100)
+        }
     }
 }
