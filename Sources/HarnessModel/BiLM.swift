@@ -109,41 +109,65 @@ public final class BiLM<T: Scalar> {
     ///   - generator: the run's "init" stream; parameters are drawn from it in order.
     public init(_ configuration: BiLMConfiguration, characters: CharacterTable? = nil, generator: inout SeededGenerator) {
         self.configuration = configuration
-        let v = configuration.vocabularySize, scale = configuration.initScale
-        var encoderParameters: [Parameter<T>]
-        let embeddingSize: Int
-        var tiedTable: Parameter<T>?
-        switch configuration.encoder {
-        case .word(let size):
-            let table = WordEmbedding<T>(vocabularySize: v, size: size, initScale: scale)
-            encoder = .word(table)
-            encoderParameters = table.parameters
-            embeddingSize = size
-            if configuration.tieWeights { tiedTable = table.table }
-        case .charCNN(let charConfiguration):
-            guard let characters else { preconditionFailure("the char-CNN encoder needs a character table") }
-            precondition(characters.vocabularySize == v, "character table covers \(characters.vocabularySize) tokens, vocabulary has \(v)")
-            precondition(!configuration.tieWeights, "weight tying needs the word encoder")
-            let cnn = CharCNNEncoder<T>(configuration: charConfiguration, characters: characters, initScale: scale)
-            encoder = .charCNN(cnn)
-            encoderParameters = cnn.parameters
-            embeddingSize = charConfiguration.outputSize
-        }
+        let parts = Parts(configuration, characters: characters)
+        encoder = parts.encoder
         tokenDropout = TokenDropout(dropout: configuration.dropout)
-        let names: [String] = switch configuration.direction {
-        case .forward: ["forward"]
-        case .backward: ["backward"]
-        case .bidirectional: ["forward", "backward"]
+        stacks = parts.stacks
+        output = parts.output
+        store = ParameterStore(parts.parameters, generator: &generator)
+        slot = Array(repeating: -1, count: configuration.vocabularySize)
+        directionContexts = stacks.count == 2 ? stacks.map { _ in StepContext(training: true) } : []
+    }
+
+    /// How many values the model's parameters hold, from its components' declared
+    /// shapes, without allocating them: what `harness run` checks against the machine's
+    /// memory before building a model.
+    public static func parameterCount(_ configuration: BiLMConfiguration, characters: CharacterTable? = nil) -> Int {
+        ParameterStore<T>.count(of: Parts(configuration, characters: characters).parameters)
+    }
+
+    /// The components of a model, their parameters declared but not yet bound to a store.
+    private struct Parts {
+        let encoder: Encoder
+        let stacks: [RecurrentStack<T>]
+        let output: OutputLayer<T>
+        /// Encoder, stacks, output; a tied table appears twice (the store binds it once).
+        let parameters: [Parameter<T>]
+
+        init(_ configuration: BiLMConfiguration, characters: CharacterTable?) {
+            let v = configuration.vocabularySize, scale = configuration.initScale
+            let encoderParameters: [Parameter<T>]
+            let embeddingSize: Int
+            var tiedTable: Parameter<T>?
+            switch configuration.encoder {
+            case .word(let size):
+                let table = WordEmbedding<T>(vocabularySize: v, size: size, initScale: scale)
+                encoder = .word(table)
+                encoderParameters = table.parameters
+                embeddingSize = size
+                if configuration.tieWeights { tiedTable = table.table }
+            case .charCNN(let charConfiguration):
+                guard let characters else { preconditionFailure("the char-CNN encoder needs a character table") }
+                precondition(characters.vocabularySize == v, "character table covers \(characters.vocabularySize) tokens, vocabulary has \(v)")
+                precondition(!configuration.tieWeights, "weight tying needs the word encoder")
+                let cnn = CharCNNEncoder<T>(configuration: charConfiguration, characters: characters, initScale: scale)
+                encoder = .charCNN(cnn)
+                encoderParameters = cnn.parameters
+                embeddingSize = charConfiguration.outputSize
+            }
+            let names: [String] = switch configuration.direction {
+            case .forward: ["forward"]
+            case .backward: ["backward"]
+            case .bidirectional: ["forward", "backward"]
+            }
+            stacks = names.map {
+                RecurrentStack<T>($0, inputSize: embeddingSize, configuration: configuration.recurrent,
+                                  dropout: configuration.dropout, initScale: scale)
+            }
+            output = OutputLayer(vocabularySize: v, inputSize: configuration.recurrent.outputSize, loss: configuration.output,
+                                 tiedTo: tiedTable, initScale: scale)
+            parameters = encoderParameters + stacks.flatMap(\.parameters) + output.parameters
         }
-        stacks = names.map {
-            RecurrentStack<T>($0, inputSize: embeddingSize, configuration: configuration.recurrent,
-                              dropout: configuration.dropout, initScale: scale)
-        }
-        output = OutputLayer(vocabularySize: v, inputSize: configuration.recurrent.outputSize, loss: configuration.output,
-                             tiedTo: tiedTable, initScale: scale)
-        store = ParameterStore(encoderParameters + stacks.flatMap(\.parameters) + output.parameters, generator: &generator)
-        slot = Array(repeating: -1, count: v)
-        directionContexts = names.count == 2 ? names.map { _ in StepContext(training: true) } : []
     }
 
     /// Forgets the carried LSTM states (stream mode: at the start of an epoch or an evaluation).

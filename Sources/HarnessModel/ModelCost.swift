@@ -42,32 +42,3 @@ extension BiLM {
         return 3 * 2 * macs
     }
 }
-
-extension BiLMConfiguration {
-    /// The trainable parameters of the weight matrices and biases, computed from the
-    /// shapes without allocating (small terms such as character embeddings left out, so
-    /// it is a lower bound): checked against the machine's memory before a model is built.
-    public var minimumParameterCount: Double {
-        let r = recurrent, v = Double(vocabularySize)
-        var count = 0.0
-        var input: Double
-        switch encoder {
-        case .word(let size):
-            count += v * Double(size)
-            input = Double(size)
-        case .charCNN(let c):
-            let f = Double(c.filterTotal)
-            count += Double(c.highwayLayers) * 2 * f * f + f * Double(c.outputSize)
-            input = Double(c.outputSize)
-        }
-        let hidden = Double(r.hiddenSize), output = Double(r.outputSize)
-        var stack = 0.0
-        for _ in 0..<r.layers {
-            stack += 4 * hidden * (input + output + 1) + (r.projectionSize.map { hidden * Double($0) } ?? 0)
-            input = output
-        }
-        count += Double(direction.count) * stack
-        count += v * (tieWeights ? 1 : output + 1)
-        return count
-    }
-}

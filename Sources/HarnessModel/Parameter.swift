@@ -75,15 +75,11 @@ public final class ParameterStore<T: Scalar> {
     /// Binds `parameters` (duplicates by identity are bound once) and initialises them
     /// in order from `generator`.
     public init(_ parameters: [Parameter<T>], generator: inout SeededGenerator) {
-        var seen = Set<ObjectIdentifier>()
+        let unique = Self.distinct(parameters)
         var names = Set<String>()
-        var unique: [Parameter<T>] = []
-        for p in parameters where seen.insert(ObjectIdentifier(p)).inserted {
-            precondition(names.insert(p.name).inserted, "two parameters named \(p.name)")
-            unique.append(p)
-        }
+        for p in unique { precondition(names.insert(p.name).inserted, "two parameters named \(p.name)") }
         self.parameters = unique
-        count = unique.reduce(0) { $0 + $1.count }
+        count = Self.count(of: unique)
         storage = FlatBuffers(count: count)
         values = storage.values
         gradients = storage.gradients
@@ -95,6 +91,16 @@ public final class ParameterStore<T: Scalar> {
             offset += p.count
             Self.initialize(p, generator: &generator)
         }
+    }
+
+    /// The values `parameters` hold once bound: each distinct parameter (by identity) once.
+    public static func count(of parameters: [Parameter<T>]) -> Int {
+        distinct(parameters).reduce(0) { $0 + $1.count }
+    }
+
+    private static func distinct(_ parameters: [Parameter<T>]) -> [Parameter<T>] {
+        var seen = Set<ObjectIdentifier>()
+        return parameters.filter { seen.insert(ObjectIdentifier($0)).inserted }
     }
 
     private static func initialize(_ p: Parameter<T>, generator: inout SeededGenerator) {

@@ -67,28 +67,27 @@ public final class Experiment {
                                         note: "use type: softmax, or fewer samples")], source: spec.source)
         }
         let configuration = spec.model.configuration(vocabularySize: vocabulary.count)
-        try Self.checkMemory(configuration, spec: spec)
-        streams = RandomStreams(seed: spec.seed)
         var characters: CharacterTable?
         if case .charCNN(_, let maxCharacters) = spec.model.encoder {
             characters = vocabulary.characterTable(maxCharacters: maxCharacters)
         }
+        try Self.checkMemory(BiLM<Float>.parameterCount(configuration, characters: characters), spec: spec)
+        streams = RandomStreams(seed: spec.seed)
         model = BiLM<Float>(configuration, characters: characters,
                             generator: &streams.initialization)
     }
 
     /// Refuses a model whose weights and gradients alone (4 bytes each per parameter,
-    /// a lower bound of what training needs) exceed the machine's memory, before
-    /// anything is allocated: an allocation that large would abort the process.
-    private static func checkMemory(_ configuration: BiLMConfiguration, spec: ExperimentSpec) throws {
-        let parameters = configuration.minimumParameterCount, bytes = parameters * 8
-        let memory = Double(ProcessInfo.processInfo.physicalMemory)
+    /// less than training needs) exceed the machine's memory, before anything is
+    /// allocated: an allocation that large would abort the process.
+    private static func checkMemory(_ parameters: Int, spec: ExperimentSpec) throws {
+        let bytes = Double(parameters) * 8, memory = Double(ProcessInfo.processInfo.physicalMemory)
         guard bytes > memory else { return }
         func size(_ x: Double) -> String {
             x >= 1e12 ? String(format: "%.1f TB", x / 1e12) : String(format: "%.1f GB", x / 1e9)
         }
-        throw SpecErrors([SpecError(String(format: "the model has at least %.3g parameters: its weights and gradients alone need %@, "
-                                           + "and this machine has %@ of memory", parameters, size(bytes), size(memory)),
+        throw SpecErrors([SpecError(String(format: "the model has %.3g parameters: its weights and gradients alone need %@, "
+                                           + "and this machine has %@ of memory", Double(parameters), size(bytes), size(memory)),
                                     at: spec.locations["model.recurrent"] ?? SourceLocation(file: spec.file, line: 1, column: 1),
                                     note: "make the recurrent layers or the vocabulary smaller")], source: spec.source)
     }
@@ -110,11 +109,10 @@ public final class Experiment {
         return lines
     }
 
-    /// Why stream batching scores nothing of `lines`, or nil: it cuts the stream (one
-    /// `<eos>` per line) into `batchSize` columns and needs two tokens per column.
+    /// Why stream batching scores nothing of `lines` (`Batching.scoredTargetsPerColumn`), or nil.
     private static func streamShortfall(_ lines: [[String]], batchSize: Int) -> String? {
         let tokens = lines.reduce(0) { $0 + $1.count + 1 }
-        guard tokens / batchSize < 2 else { return nil }
+        guard Batching.scoredTargetsPerColumn(tokens: tokens, batchSize: batchSize) == 0 else { return nil }
         return "has \(tokens) tokens (<eos> included): stream mode scores nothing with fewer than 2 per batch column, \(2 * batchSize) in all"
     }
 
