@@ -13,8 +13,8 @@ public enum Batching {
         var ids: [Int32] = []
         ids.reserveCapacity(lines.reduce(0) { $0 + $1.count + 1 })
         for line in lines { ids += line; ids.append(eos) }
+        guard scoredTargetsPerColumn(tokens: ids.count, batchSize: batchSize) > 0 else { return [] }
         let length = ids.count / batchSize
-        guard length >= 2 else { return [] }
         let streams = backwardDirections.map { backward -> [Int32] in backward ? Array(ids.reversed()) : ids }
         var steps: [[SequenceBatch]] = []
         var start = 0
@@ -35,6 +35,13 @@ public enum Batching {
             start += t
         }
         return steps
+    }
+
+    /// How many targets each of `batchSize` stream columns scores for `tokens` tokens
+    /// (`<eos>` included): a column holds `tokens / batchSize` of them, the last one the
+    /// final target; 0 means the split gives no step at all.
+    public static func scoredTargetsPerColumn(tokens: Int, batchSize: Int) -> Int {
+        max(tokens / batchSize - 1, 0)
     }
 
     /// Sentences mode: each line becomes `<bos> w1 … wn <eos>`, cut into pieces of at most
