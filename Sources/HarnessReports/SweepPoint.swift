@@ -89,10 +89,7 @@ extension SweepSpec {
             do {
                 _ = try SpecLoader.parse(yaml, file: base)
             } catch let found as SpecErrors {
-                let unknown = segments.indices.map { i in
-                    "unknown key '\(segments[i])' in '\(i == 0 ? "spec" : segments[..<i].joined(separator: "."))'"
-                }
-                if let error = found.errors.first(where: { unknown.contains($0.message) }) {
+                if let error = found.errors.first(where: { $0.unknownKey.map { axis.path == $0 || axis.path.hasPrefix($0 + ".") } ?? false }) {
                     errors.append(SpecError(error.message + " (sweep path '\(axis.path)')", at: axis.location,
                                             suggestion: error.suggestion, note: error.note))
                 }

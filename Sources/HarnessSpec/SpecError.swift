@@ -13,12 +13,17 @@ public struct SpecError: Error, Equatable, Sendable, CustomStringConvertible {
     public var message: String
     public var suggestion: String?
     public var note: String?
+    /// For an unknown key, its dotted path ("training.max_token"): what a sweep's
+    /// dotted paths are checked against.
+    public var unknownKey: String?
 
-    public init(_ message: String, at location: SourceLocation, suggestion: String? = nil, note: String? = nil) {
+    public init(_ message: String, at location: SourceLocation, suggestion: String? = nil, note: String? = nil,
+                unknownKey: String? = nil) {
         self.location = location
         self.message = message
         self.suggestion = suggestion
         self.note = note
+        self.unknownKey = unknownKey
     }
 
     /// The one-line form: `file:line:col: error: message; did you mean 'x'?`.

@@ -15,8 +15,9 @@ public final class SpecSource {
         self.text = text
     }
 
-    public func error(_ message: String, at location: SourceLocation, suggestion: String? = nil, note: String? = nil) {
-        errors.append(SpecError(message, at: location, suggestion: suggestion, note: note))
+    public func error(_ message: String, at location: SourceLocation, suggestion: String? = nil, note: String? = nil,
+                      unknownKey: String? = nil) {
+        errors.append(SpecError(message, at: location, suggestion: suggestion, note: note, unknownKey: unknownKey))
     }
 
     func noteLocation(_ path: String, _ location: SourceLocation) { locations[path] = location }
@@ -234,7 +235,8 @@ public final class MappingReader {
         for pair in pairs where !read.contains(pair.key) {
             source.error("unknown key '\(pair.key)' in '\(path.isEmpty ? "spec" : path)'",
                          at: source.location(of: pair.keyNode, fallback: location),
-                         suggestion: nearest(pair.key, in: known), note: "known keys: \(known.joined(separator: ", "))")
+                         suggestion: nearest(pair.key, in: known), note: "known keys: \(known.joined(separator: ", "))",
+                         unknownKey: qualified(pair.key))
         }
     }
 
