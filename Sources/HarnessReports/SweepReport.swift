@@ -82,18 +82,16 @@ public struct SweepReport: Codable, Sendable {
                 return Perplexities(forward: Statistic(values.compactMap(\.forward)), backward: Statistic(values.compactMap(\.backward)),
                                     mean: mean)
             }
-            let status: String
-            if results.count == points.count { status = "done" }
-            else if results.isEmpty && !failures.isEmpty { status = "failed" }
-            else if results.isEmpty { status = "pending" }
-            else { status = "\(results.count)/\(points.count) done" + (failures.isEmpty ? "" : ", \(failures.count) failed") }
-            let statusShown = damaged == 0 ? status : (results.isEmpty && failures.isEmpty ? "\(damaged) unreadable"
-                                                        : status + ", \(damaged) unreadable")
+            var parts: [String] = []
+            if !results.isEmpty && results.count < points.count { parts.append("\(results.count)/\(points.count) done") }
+            if !failures.isEmpty { parts.append(results.isEmpty && damaged == 0 ? "failed" : "\(failures.count) failed") }
+            if damaged > 0 { parts.append("\(damaged) unreadable") }
+            let status = results.count == points.count ? "done" : parts.isEmpty ? "pending" : parts.joined(separator: ", ")
             let labels = points[0].axes
             let isBaseline = !manifest.baseline.isEmpty && manifest.baseline.allSatisfy { path, label in
                 labels.contains { $0.path == path && $0.label == label }
             }
-            return Row(labels: labels, status: statusShown, seeds: points.count, finished: results.count, failures: failures,
+            return Row(labels: labels, status: status, seeds: points.count, finished: results.count, failures: failures,
                        valid: perplexities("valid"), test: perplexities("test"),
                        tokensPerSecond: Statistic(results.map(\.tokensPerSecond)), wallSeconds: Statistic(results.map(\.wallSeconds)),
                        parameters: results.first?.parameters, flopsPerToken: results.first?.flopsPerToken,

@@ -140,8 +140,10 @@ public struct TrainingSpec: Sendable, Equatable {
     public var loss: LossReduction
     /// Training steps between progress lines / metrics records.
     public var logEvery: Int
-    /// BLAS threads (default: all cores).
+    /// BLAS threads (default: all cores), in `threadRange`.
     public var threads: Int?
+    /// The thread counts the spec and the command-line options accept.
+    public static let threadRange = 1...256
     /// When to write the resumable training checkpoint.
     public var checkpoint: CheckpointPolicy = CheckpointPolicy()
     /// What a NaN or infinite loss or gradient does.

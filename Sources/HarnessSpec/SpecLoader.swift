@@ -28,8 +28,12 @@ public enum SpecLoader {
         }
         defer { try? handle.close() }
         var data = Data()
-        while data.count <= maximumFileSize, let chunk = try? handle.read(upToCount: maximumFileSize + 1 - data.count), !chunk.isEmpty {
-            data += chunk
+        do {
+            while data.count <= maximumFileSize, let chunk = try handle.read(upToCount: maximumFileSize + 1 - data.count), !chunk.isEmpty {
+                data += chunk
+            }
+        } catch {
+            throw SpecErrors([SpecError("cannot read the spec: \(error.localizedDescription)", at: origin)], source: nil)
         }
         if data.count > maximumFileSize {
             throw SpecErrors([SpecError("the input has more than \(maximumFileSize) bytes; a spec is a few hundred (is this the right file?)",
@@ -198,7 +202,7 @@ public enum SpecLoader {
         let loss = LossReduction(rawValue: r.choice("loss", of: LossReduction.allCases.map(\.rawValue), default: "mean",
                                                     doc: "what is differentiated") ?? "mean") ?? .mean
         let logEvery = r.int("log_every", default: 100, range: 1...Int.max, doc: "steps between metrics records")
-        let threads = r.optionalInt("threads", range: 1...256, doc: "BLAS threads (default: all cores)")
+        let threads = r.optionalInt("threads", range: TrainingSpec.threadRange, doc: "BLAS threads (default: all cores)")
         let checkpointReader = r.mapping("checkpoint")
         let everySteps = checkpointReader.optionalInt("every_steps", range: 1...Int.max, doc: "also checkpoint every N steps")
         let everyMinutes = checkpointReader.double("every_minutes", default: 10, range: 0...100_000,

@@ -2,6 +2,7 @@ import AllocationCounter
 import ArgumentParser
 import Foundation
 import HarnessKernels
+import HarnessSpec
 import HarnessTraining
 
 struct Bench: ParsableCommand {
@@ -35,7 +36,10 @@ struct Bench: ParsableCommand {
             return c
         }
         let threadCounts = try (threads ?? "1,\(ProcessInfo.processInfo.activeProcessorCount)").split(separator: ",").map { text in
-            guard let n = Int(text), (1...256).contains(n) else { throw ValidationError("--threads takes counts in [1, 256] such as 1,2; found '\(text)'") }
+            guard let n = Int(text), TrainingSpec.threadRange.contains(n) else {
+                let range = TrainingSpec.threadRange
+                throw ValidationError("--threads takes counts in [\(range.lowerBound), \(range.upperBound)] such as 1,2; found '\(text)'")
+            }
             return n
         }
         if chosen.count == 1 && threadCounts.count == 1 {

@@ -31,8 +31,9 @@ struct Run: ParsableCommand {
 
     func validate() throws {
         if resume && fresh { throw ValidationError("--resume and --fresh exclude each other") }
-        if let threads, !(1...256).contains(threads) {
-            throw ValidationError("--threads must be in [1, 256] like training.threads, found \(threads)")
+        if let threads, !TrainingSpec.threadRange.contains(threads) {
+            let range = TrainingSpec.threadRange
+            throw ValidationError("--threads must be in [\(range.lowerBound), \(range.upperBound)] like training.threads, found \(threads)")
         }
     }
 
