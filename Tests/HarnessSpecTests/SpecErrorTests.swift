@@ -49,7 +49,7 @@ struct SpecErrorTests {
              expected: ["s.yaml:9:21: error: unknown type 'adamw' for 'training.optimizer'; did you mean 'adam'?"]),
         Case(name: "missing type", yaml: base.replacingOccurrences(of: "{type: word, dim: 8}", with: "{dim: 8}"),
              expected: ["s.yaml:5:18: error: missing required key 'type' in 'model.token_encoder'"]),
-        Case(name: "unknown key under training", yaml: base.replacingOccurrences(of: "epochs: 1", with: "epochs: 1, max_token: 100").replacingOccurrences(of: "training:\n  epochs: 1, max_token: 100", with: "training: {epochs: 1, max_token: 100}"),
+        Case(name: "unknown key under training", yaml: base.replacingOccurrences(of: "training:\n  epochs: 1", with: "training: {epochs: 1, max_token: 100}"),
              expected: ["s.yaml:7:23: error: unknown key 'max_token' in 'training'; did you mean 'max_tokens'?"]),
         Case(name: "unknown key under data", yaml: base.replacingOccurrences(of: "  corpus: corpus", with: "  corpus: corpus\n  shuffle: true"),
              expected: ["s.yaml:3:3: error: unknown key 'shuffle' in 'data'"]),

@@ -89,6 +89,16 @@ struct SilentlyWrongTests {
         let runFolder = try FileManager.default.contentsOfDirectory(atPath: folder + "/runs")[0]
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/runs/\(runFolder)/best.ckpt"))
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/runs/\(runFolder)/result.json"))
+
+        // The same for the validation inside an epoch (evaluation.every_tokens).
+        let often = try Self.smoke(in: temporaryFolder()) {
+            $0.replacingOccurrences(of: "{type: adam, lr: 0.01}", with: "{type: sgd, lr: 1e5}")
+                .replacingOccurrences(of: "training:", with: "evaluation: {every_tokens: 50}\ntraining:")
+        }
+        let midEpoch = try runHarness(["run", often, "--runs", temporaryFolder()])
+        #expect(midEpoch.status == 1)
+        let pattern = try Regex(#"error: the validation perplexity is -?(inf|nan) at step \d+ of epoch 1: the model gives some validation token no probability"#)
+        #expect(midEpoch.error.firstMatch(of: pattern) != nil, "\(midEpoch.error)")
     }
 
     // 4. A vocabulary file that is not ordered by frequency, with sampled softmax.
@@ -114,10 +124,15 @@ struct SilentlyWrongTests {
         #expect(built.frequencyOrderCorrelation(with: encoded) > 0.99)
         #expect(abs(try Vocabulary(file: folder + "/bytes.vocab", withBeginOfSentence: true).frequencyOrderCorrelation(
             with: try Vocabulary(file: folder + "/bytes.vocab", withBeginOfSentence: true).encode(lines))) < 0.5)
+        // Least frequent first is refused too.
+        ResumeTests.write(built.tokens.reversed().joined(separator: "\n") + "\n", to: folder + "/reversed.vocab")
+        ResumeTests.write(try String(contentsOfFile: spec, encoding: .utf8).replacingOccurrences(of: "frequency.vocab", with: "reversed.vocab"), to: spec)
+        let reversed = try runHarness(["run", spec, "--runs", folder + "/runs", "--quiet"])
+        #expect(reversed.status == 65 && reversed.error.contains("the rank correlation of its order with the training counts is -"), "\(reversed.error)")
     }
 
     // 5. Tokens that differ by bytes stay apart.
-    @Test func canonicallyEquivalentTokensAreDistinct() {
+    @Test func canonicallyEquivalentTokensAreDistinct() throws {
         let nfc = "caf\u{E9}", nfd = "cafe\u{301}"
         #expect(nfc == nfd)   // Swift's String equality: why the vocabulary keys by bytes
         let vocabulary = Vocabulary(training: [[nfc, "x"], [nfd], [nfc]], withBeginOfSentence: false)
@@ -129,6 +144,11 @@ struct SilentlyWrongTests {
         func row(_ token: String) -> ArraySlice<Int32> { table.ids[Int(vocabulary.id(token)) * 10 ..< Int(vocabulary.id(token)) * 10 + 10] }
         #expect(row(nfc) != row(nfd))
         #expect(!vocabulary.contains("cafe") && vocabulary.contains(nfd))
+        // A vocabulary file may list both forms: two entries, not "listed twice".
+        let file = temporaryFolder() + "/vocab.txt"
+        ResumeTests.write("\(nfc)\n\(nfd)\n", to: file)
+        let listed = try Vocabulary(file: file, withBeginOfSentence: false)
+        #expect(listed.count == 4 && listed.id(nfc) == 0 && listed.id(nfd) == 1)
     }
 
     // 6. Inference needs only the run folder; eval says where the data went.
@@ -142,6 +162,14 @@ struct SilentlyWrongTests {
         let embedded = try runHarness(["embed", run, "--input", folder + "/in.txt", "--layers", "top"])
         #expect(embedded.status == 0, "\(embedded.error)")
         #expect(embedded.output.hasPrefix("{\"line\":1,"))
+        ResumeTests.write("the cat sat\na cat ran\n", to: folder + "/contexts.txt")
+        let similar = try runHarness(["similar", run, "--word", "cat", "--input", folder + "/contexts.txt"])
+        #expect(similar.status == 0 && similar.output.contains("[2] line 2: a cat ran"), "\(similar.error)")
+        // An input without tokens: the npy shape still comes from the model.
+        ResumeTests.write("", to: folder + "/empty.txt")
+        let npy = try runHarness(["embed", run, "--input", folder + "/empty.txt", "--format", "npy", "-o", folder + "/empty.npy"])
+        #expect(npy.status == 0, "\(npy.error)")
+        #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: folder + "/empty.npy")), as: UTF8.self).contains("'shape': (0, 3, 32)"))
         let eval = try runHarness(["eval", run])
         #expect(eval.status == 65)
         #expect(eval.error == "\(folder)/corpus/valid.txt: error: the run's evaluation data is not there any more (moved or deleted); "
@@ -163,9 +191,9 @@ struct SilentlyWrongTests {
             $0.replacingOccurrences(of: "layers: 2, hidden: 32, projection: 16", with: "layers: 16, hidden: 65536, projection: 65536")
         }
         for command in ["validate", "run"] {
-            let refused = try runHarness([command, huge, "--runs", folder + "/runs"].filter { command == "run" || !$0.hasPrefix("--runs") && $0 != folder + "/runs" })
+            let refused = try runHarness(command == "run" ? [command, huge, "--runs", folder + "/runs"] : [command, huge])
             #expect(refused.status == 64)
-            #expect(refused.error.contains(":12:14: error: the model has at least 1.2e+12 parameters: its weights and gradients alone need 9.6 TB, "
+            #expect(refused.error.contains(":12:14: error: the model has 1.2e+12 parameters: its weights and gradients alone need 9.6 TB, "
                                            + "and this machine has "), "\(refused.error)")
         }
         for threads in ["0", "1000"] {
@@ -210,19 +238,21 @@ struct SilentlyWrongTests {
     // 9. Reports name the files they cannot read and report the rest.
     @Test func reportsNameBrokenFilesAndShowTheRest() throws {
         let folder = temporaryFolder()
-        let spec = try Self.smoke(in: folder)
+        _ = try Self.smoke(in: folder)
         ResumeTests.write("name: s\nbase: spec.yaml\ngrid:\n  seed: [1, 2]\n", to: folder + "/s.yaml")
         #expect(try runHarness(["sweep", folder + "/s.yaml", "--runs", folder + "/runs"]).status == 0)
-        _ = spec
         let runs = try FileManager.default.contentsOfDirectory(atPath: folder + "/runs").filter { !$0.hasSuffix(".json") }.sorted()
         ResumeTests.write("{\"garbage\": true}", to: "\(folder)/runs/\(runs[0])/result.json")
+        try FileManager.default.removeItem(atPath: "\(folder)/runs/\(runs[1])/result.json")
+        ResumeTests.write("{\"exitCode\": \"one\"}", to: "\(folder)/runs/\(runs[1])/failed.json")
         ResumeTests.write("{not json", to: folder + "/runs/other.sweep.json")
         let report = try runHarness(["report", folder + "/runs"])
         #expect(report.status == 0, "\(report.error)")
         #expect(report.error.contains("\(folder)/runs/other.sweep.json: error: not a sweep manifest written by harness sweep (not valid JSON); left out of the report"),
                 "\(report.error)")
         #expect(report.error.contains("\(folder)/runs/\(runs[0])/result.json: error: not a valid result.json (missing key "), "\(report.error)")
-        #expect(report.output.contains("1 unreadable") && report.output.contains("| done "), "\(report.output)")
+        #expect(report.error.contains("\(folder)/runs/\(runs[1])/failed.json: error: not a valid failed.json; that point is shown as unreadable"))
+        #expect(report.output.components(separatedBy: "1 unreadable").count == 3, "\(report.output)")
         ResumeTests.write("[]", to: folder + "/runs/s.sweep.json")
         let none = try runHarness(["report", folder + "/runs"])
         #expect(none.status == 1)
@@ -240,6 +270,11 @@ struct SilentlyWrongTests {
         let typo = try runHarness(["rn", "x.yaml"])
         #expect(typo.status == 64)
         #expect(typo.error.hasPrefix("error: unknown command 'rn'; did you mean 'run'?\n"))
+        #expect(try runHarness(["valdate", "x.yaml"]).error.hasPrefix("error: unknown command 'valdate'; did you mean 'validate'?\n"))
+        let notFolder = try runHarness(["eval", "experiments/smoke.yaml"])
+        #expect(notFolder.status == 1 && notFolder.error.hasPrefix("experiments/smoke.yaml: error: not a run folder"), "\(notFolder.error)")
+        let noSpecs = try runHarness(["check", "docs"])
+        #expect(noSpecs.status == 1 && noSpecs.error == "docs: error: no reference specs (*.yaml) in this folder\n", "\(noSpecs.error)")
         #expect(try runHarness(["embed"]).status == 64)   // a known command still parses its own arguments
     }
 }
