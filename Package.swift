@@ -133,7 +133,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FuzzTests",
-            dependencies: ["HarnessSpec", "HarnessData", "HarnessModel", "HarnessKernels"]
+            dependencies: ["HarnessSpec", "HarnessData", "HarnessModel", "HarnessKernels", "HarnessReports"]
         ),
         .testTarget(
             name: "HarnessModelTests",
