@@ -34,8 +34,12 @@ public struct Registry<Product> {
     /// Returns nil after recording an error when the type is unknown or missing.
     public func make(_ reader: MappingReader, defaultType: String? = nil) -> Product? {
         if reader.isMisplaced { return nil }
-        // An unknown or missing type is reported once; its other keys are not checked.
-        guard let type = reader.choice("type", of: types, default: defaultType, doc: "\(kind) type") else { return nil }
+        // An unknown or missing type is reported once; its other keys are not checked,
+        // except one that looks like a misspelt `type`.
+        guard let type = reader.choice("type", of: types, default: defaultType, doc: "\(kind) type") else {
+            reader.finish(only: "type")
+            return nil
+        }
         guard let component = components.first(where: { $0.type == type }) else { return nil }
         let product = component.make(reader)
         reader.finish()

@@ -229,10 +229,11 @@ public final class MappingReader {
         record(key, value, doc: doc, isDefault: nil)
     }
 
-    /// Every key of the file this reader did not read is an error ("did you mean").
-    public func finish(allowed extra: [String] = []) {
+    /// Every key of the file this reader did not read is an error ("did you mean");
+    /// with `only`, just the unread keys that look like a misspelling of it.
+    public func finish(allowed extra: [String] = [], only: String? = nil) {
         let known = resolved.map(\.key) + extra
-        for pair in pairs where !read.contains(pair.key) {
+        for pair in pairs where !read.contains(pair.key) && (only.map { nearest(pair.key, in: [$0]) != nil } ?? true) {
             source.error("unknown key '\(pair.key)' in '\(path.isEmpty ? "spec" : path)'",
                          at: source.location(of: pair.keyNode, fallback: location),
                          suggestion: nearest(pair.key, in: known), note: "known keys: \(known.joined(separator: ", "))",
