@@ -14,11 +14,11 @@ public enum TextFile {
     public static func read(_ path: String, maxTokens: Int? = nil) throws -> [[String]] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw DataError("corpus file does not exist", file: path)
+            throw DataError("file does not exist", file: path)
         }
         guard !isDirectory.boolValue else { throw DataError("expected a text file, found a directory", file: path) }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw DataError("corpus file is not readable", file: path)
+            throw DataError("file is not readable", file: path)
         }
         return try data.withUnsafeBytes { raw in
             try lines(raw.bindMemory(to: UInt8.self), file: path, maxTokens: maxTokens)

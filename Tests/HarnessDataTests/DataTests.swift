@@ -35,7 +35,7 @@ struct TextFileTests {
     }
 
     @Test func missingFilesAndFolders() {
-        #expect(throws: DataError("corpus file does not exist", file: "/nonexistent/train.txt")) {
+        #expect(throws: DataError("file does not exist", file: "/nonexistent/train.txt")) {
             try TextFile.read("/nonexistent/train.txt")
         }
         let folder = FileManager.default.temporaryDirectory.path

@@ -176,6 +176,9 @@ struct SilentlyWrongTests {
                 + "pass --corpus FOLDER with its valid.txt and test.txt\n", "\(eval.error)")
         let moved = try runHarness(["eval", run, "--corpus", folder + "/moved"])
         #expect(moved.status == 0 && moved.output.contains("valid "), "\(moved.error)")
+        // Another corpus is scored with the run's vocabulary: the share of <unk> is said.
+        #expect(moved.error.firstMatch(of: try Regex(#"note: \d+\.\d % of valid's \d+ words are <unk> under the run's vocabulary"#)) != nil,
+                "\(moved.error)")
     }
 
     // 7. Resource limits.

@@ -80,11 +80,11 @@ struct DataErrorTests {
     let text: [UInt8]? = Array(" a b \n c \n".utf8)
 
     @Test func missingTrainingFile() throws {
-        try expectDataError(["valid.txt": text, "test.txt": text], message: "corpus file does not exist", file: "train.txt")
+        try expectDataError(["valid.txt": text, "test.txt": text], message: "file does not exist", file: "train.txt")
     }
 
     @Test func missingTestFile() throws {
-        try expectDataError(["train.txt": text, "valid.txt": text], message: "corpus file does not exist", file: "test.txt")
+        try expectDataError(["train.txt": text, "valid.txt": text], message: "file does not exist", file: "test.txt")
     }
 
     @Test func emptyTrainingSplit() throws {
@@ -237,7 +237,7 @@ struct CommandLineTests {
             """.utf8))
         let r = try run(["run", path, "--runs", temporaryFolder()])
         #expect(r.status == 65)
-        #expect(r.error == "/nonexistent/corpus/train.txt: error: corpus file does not exist\n")
+        #expect(r.error == "/nonexistent/corpus/train.txt: error: file does not exist\n")
     }
 
     @Test func componentsListsEveryType() throws {
