@@ -18,7 +18,8 @@ struct SweepFuzzTests {
 
     @Test func mutatedSweepsGetLocatedErrorsOrExpand() throws {
         var expanded = 0, messages = 0
-        let tried = try FuzzBudget.run("sweep", seeds: try Self.seeds()) { bytes, input in
+        let seeds = try Self.seeds()
+        let tried = FuzzBudget.run("sweep", seeds: seeds) { bytes, input in
             let lines = SpecError.lines(of: String(decoding: bytes, as: UTF8.self)).count
             do {
                 let sweep = try SweepSpec.load(file: input)
