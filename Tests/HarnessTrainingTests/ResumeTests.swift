@@ -191,7 +191,7 @@ struct ResumeTests {
         #expect(stopped.status == 1)
         #expect(stopped.error.contains("error: the loss became "), "\(stopped.error)")
         // Which step first overflows depends on the CPU's rounding (step 5 on a Cooper
-        // Lake, 2 on a Sapphire Rapids and a Zen 1): assert the behaviour, not the step.
+        // Lake, 2 on an Emerald Rapids and a Zen 1): assert the behaviour, not the step.
         let pattern = try Regex(#"the loss became -?(nan|inf) at step (\d+) of epoch 1; the last good checkpoint is (\S+/train\.ckpt) \(training\.on_nonfinite: skip skips such steps instead\)"#)
         let message = try #require(stopped.error.firstMatch(of: pattern), "\(stopped.error)")
         let step = try #require(message.output[2].substring.flatMap { Int($0) })
