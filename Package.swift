@@ -121,7 +121,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HarnessTrainingTests",
-            dependencies: ["HarnessTraining", "HarnessSpec", "HarnessData", "HarnessModel", "harness"]
+            dependencies: ["HarnessTraining", "HarnessSpec", "HarnessData", "HarnessModel", "HarnessKernels", "harness"]
         ),
         .testTarget(
             name: "HarnessReportsTests",
