@@ -53,10 +53,12 @@ public struct SweepSpec {
         }
         let r = MappingReader(root, path: "", source: source, location: origin)
         let defaultName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-        let name = r.string("name", default: defaultName, doc: "names the sweep and its runs") ?? defaultName
+        let name = r.runName(default: defaultName, doc: "names the sweep and its runs")
         let baseText = r.string("base", default: nil, doc: "the base experiment spec, relative to this file") ?? ""
-        let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
-        let base = baseText.hasPrefix("/") ? baseText : folder.appendingPathComponent(baseText).standardized.path
+        // Relative to the sweep file's folder, whatever the working directory.
+        let folder = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
+            .absoluteURL.deletingLastPathComponent()
+        let base = baseText.hasPrefix("/") ? baseText : folder.appendingPathComponent(baseText).standardizedFileURL.path
         func pairs(_ key: String) -> [(String, Node, SourceLocation)] {
             guard let node = r.node(key) else { return [] }
             guard case .mapping(let mapping) = node else {

@@ -1,3 +1,4 @@
+import Foundation
 import HarnessModel
 
 /// Everything a run needs, typed and checked. Read from YAML by `SpecLoader`; its
@@ -30,6 +31,11 @@ public struct ExperimentSpec: Sendable {
 }
 
 /// Where the text comes from and how it is cut into batches.
+///
+/// The file paths are absolute: a relative path in a spec is resolved once, when the spec
+/// is read, against the working directory (the folder `harness` is started in; a sweep's
+/// points and its Slurm tasks run in the sweep's). The spec's text, and so its id, keeps
+/// the path as written.
 public struct DataSpec: Sendable, Equatable {
     public var train: String
     public var valid: String?
@@ -44,6 +50,12 @@ public struct DataSpec: Sendable, Equatable {
     public var batching: BatchingSpec
     /// Batch size for evaluation (defaults to the training batch size).
     public var evalBatchSize: Int
+
+    /// `path` made absolute against the working directory, `.` and `..` removed.
+    public static func absolute(_ path: String) -> String {
+        let folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+        return URL(fileURLWithPath: path, relativeTo: folder).standardizedFileURL.path
+    }
 }
 
 /// How a split is cut into steps.

@@ -72,7 +72,7 @@ public enum SpecLoader {
     // MARK: Sections
 
     private static func read(_ r: MappingReader, defaultName: String) -> ExperimentSpec? {
-        let name = r.string("name", default: defaultName, doc: "names the run directory") ?? defaultName
+        let name = r.runName(default: defaultName, doc: "names the run directory")
         // The name is part of a run's identity whether it was written or taken from the file name.
         r.record("name", .scalar(MappingReader.quoted(name)), doc: "names the run directory", isDefault: false)
         let seed = r.int("seed", default: 1, range: 0...Int.max, doc: "seeds every random stream")
@@ -124,8 +124,9 @@ public enum SpecLoader {
         r.record("batching", reader: batchingReader, doc: "")
         let evalBatch = r.optionalInt("eval_batch_size", range: 1...100_000, doc: "default: the training batch size")
         guard let batching, let train = paths[0] else { return nil }
-        return DataSpec(train: train, valid: paths[1], test: paths[2], minCount: minCount, maxVocabularySize: maxSize,
-                        vocabularyFile: file.flatMap { $0.isEmpty ? nil : $0 }, maxTrainTokens: maxTrain,
+        return DataSpec(train: DataSpec.absolute(train), valid: paths[1].map(DataSpec.absolute), test: paths[2].map(DataSpec.absolute),
+                        minCount: minCount, maxVocabularySize: maxSize,
+                        vocabularyFile: file.flatMap { $0.isEmpty ? nil : DataSpec.absolute($0) }, maxTrainTokens: maxTrain,
                         maxEvalTokens: maxEval, batching: batching, evalBatchSize: evalBatch ?? batching.batchSize)
     }
 

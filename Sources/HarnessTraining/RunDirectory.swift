@@ -55,11 +55,9 @@ public struct RunDirectory: Sendable {
         try AtomicFile.write(lines.prefix(count).map { $0 + "\n" }.joined(), to: metrics)
     }
 
-    /// Records `files` (split name → path, relative to the current folder) as absolute paths.
+    /// Records `files` (split name → absolute path, as `DataSpec` holds them).
     public func writeDataPaths(_ files: [String: String]) throws {
-        let folder = FileManager.default.currentDirectoryPath
-        let absolute = files.mapValues { URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: folder, isDirectory: true)).standardizedFileURL.path }
-        try AtomicFile.write(try RunJSON.encoder(pretty: true).encode(absolute), to: dataPaths)
+        try AtomicFile.write(try RunJSON.encoder(pretty: true).encode(files), to: dataPaths)
     }
 
     /// The paths `writeDataPaths` recorded (empty for runs of older harnesses).

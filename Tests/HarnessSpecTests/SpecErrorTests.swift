@@ -114,6 +114,10 @@ struct SpecErrorTests {
              expected: ["s.yaml:9:16: error: unknown key 'every_step' in 'training.checkpoint'; did you mean 'every_steps'?"]),
         Case(name: "bad non-finite action", yaml: base + "  on_nonfinite: ignore\n",
              expected: ["s.yaml:9:17: error: unknown on_nonfinite 'ignore' for 'training'"]),
+        Case(name: "a name that is a path", yaml: "name: ../../escaped\n" + base,
+             expected: ["s.yaml:1:1: error: name '../../escaped' contains '/': a name is one folder name, not a path"]),
+        Case(name: "a hidden name", yaml: "name: .x\n" + base,
+             expected: ["s.yaml:1:1: error: name '.x' must start with a letter or a digit"]),
     ]
 
     @Test(arguments: cases)
