@@ -72,7 +72,7 @@ let package = Package(
 
         .target(
             name: "HarnessReports",
-            dependencies: ["HarnessTraining", "HarnessSpec", "HarnessData", .product(name: "Yams", package: "Yams")],
+            dependencies: ["HarnessTraining", "HarnessSpec", "HarnessData", "HarnessKernels", .product(name: "Yams", package: "Yams")],
             swiftSettings: optimized
         ),
 

@@ -134,15 +134,22 @@ public final class Experiment {
 
     /// Perplexity of `lines` under the full softmax, no dropout, state carried in stream mode.
     public func evaluate(_ lines: [[Int32]], context: StepContext) -> [DirectionLoss] {
+        evaluate(lines, context: context, until: { false })!
+    }
+
+    /// `evaluate`, checking `stop` before each batch: nil once it returns true (the run's
+    /// final evaluation stops so for a signal).
+    public func evaluate(_ lines: [[Int32]], context: StepContext, until stop: () -> Bool) -> [DirectionLoss]? {
         let steps = batches(lines, training: false)
         model.resetState()
+        defer { model.resetState() }
         var total = Array(repeating: DirectionLoss(), count: backwardDirections.count)
         for step in steps {
+            if stop() { return nil }
             context.arena.reset()
             let losses = model.evaluate(step, carryState: spec.data.batching.carriesState, context: context)
             for d in total.indices { total[d] += losses[d] }
         }
-        model.resetState()
         return total
     }
 

@@ -15,6 +15,8 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
     case cannotWrite(path: String, reason: String)
     /// A checkpoint exists but does not belong to this spec or data.
     case resumeRefused(path: String, reason: String)
+    /// Another process holds the run folder's lock (`holder`: its "pid N on host H", if it wrote one).
+    case locked(path: String, holder: String?)
     /// Stopped by a signal after checkpointing.
     case interrupted(signal: Int32, step: Int, epoch: Int, checkpoint: String, resumeCommand: String?)
 
@@ -39,6 +41,9 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
             return "\(path): error: cannot write: \(reason)"
         case let .resumeRefused(path, reason):
             return "\(path): error: cannot resume: \(reason)"
+        case let .locked(path, holder):
+            return "\(path): error: another process is running this experiment (\(holder ?? "its process id is not recorded")); "
+                + "one writer per run folder: wait for it, or stop it (Ctrl-C or kill; it checkpoints) and run again to resume"
         case let .interrupted(_, step, epoch, checkpoint, command):
             return "interrupted after step \(step) (epoch \(epoch)); checkpoint written to \(checkpoint)\n"
                 + "resume with: \(command ?? "the same harness run command")"

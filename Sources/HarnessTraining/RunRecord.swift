@@ -1,4 +1,5 @@
 import Foundation
+import HarnessKernels
 
 /// Perplexities of one split: per direction and their mean (bilm-tf's biLM figure).
 public struct SplitPerplexity: Codable, Equatable, Sendable {
@@ -29,7 +30,10 @@ public struct RunResult: Codable, Sendable {
     public var threads: Int
     public var blas: String
     public var machine: String
+    /// The commit the `harness` binary was built from ("-modified": with uncommitted changes).
     public var commit: String?
+    /// The CPU the binary's build was tuned for (`-target-cpu native`); `machine` is the one it ran on.
+    public var builtFor: String? = nil
     public var finishedAt: String
     /// Steps whose update was skipped for a NaN or infinite loss (`on_nonfinite: skip`); nil when none.
     public var skippedSteps: Int? = nil
@@ -53,31 +57,22 @@ public struct MetricsRecord: Codable, Sendable {
     public var tokensPerSecond: Double?
 }
 
-/// What this process runs on, for run records.
+/// What this process runs on and was built from, for run records.
 public enum MachineInfo {
-    public static var description: String {
-        var model = "unknown CPU"
-        if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-           let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }) {
-            model = line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? model
-        }
-        return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores, "
-            + "\(ProcessInfo.processInfo.physicalMemory / (1 << 30)) GiB"
+    /// Set by the `harness` executable from its build (nil in library use and tests).
+    nonisolated(unsafe) public static var buildCommit: String?
+    nonisolated(unsafe) public static var builtFor: String?
+
+    public static var cpuModel: String {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }) else { return "unknown CPU" }
+        return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
     }
 
-    /// The git commit of the working directory, if it is a checkout.
-    public static var commit: String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "rev-parse", "--short=12", "HEAD"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    public static var description: String {
+        let cores = ProcessInfo.processInfo.activeProcessorCount, available = CPUAllocation.available
+        return "\(cpuModel), \(cores) cores" + (available < cores ? " (\(available) allocated)" : "") + ", "
+            + "\(ProcessInfo.processInfo.physicalMemory / (1 << 30)) GiB"
     }
 }
 

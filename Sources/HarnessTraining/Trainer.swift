@@ -37,6 +37,8 @@ public final class Trainer {
     private var sessionStart = Date()
     var lastCheckpoint = Date()
     var lastWarning: Date?
+    /// How long the last validation took (0 until one ran in this process), for the ETA.
+    private var validationSeconds = 0.0
 
     /// Steps skipped in a row (`on_nonfinite: skip`) before the run gives up.
     public static let maximumConsecutiveSkips = 100
@@ -60,7 +62,7 @@ public final class Trainer {
     public func run() throws -> RunResult {
         sessionStart = Date()
         lastCheckpoint = sessionStart
-        let threads = self.threads ?? spec.training.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let threads = self.threads ?? spec.training.threads ?? CPUAllocation.available
         BLAS.threads = threads
         try directory.create()
         directory.removeStaleTemporaries()
@@ -123,10 +125,8 @@ public final class Trainer {
             state.trainSeconds += Date().timeIntervalSince(stepStart)
             state.windowLoss += nll; state.windowTokens += stepTokens; state.epochLoss += nll; state.epochTokens += stepTokens
             let logNow = state.step % training.logEvery == 0
-            progress.step(epoch: epoch, epochs: training.epochs, done: state.nextBatch, total: batches.count,
-                          loss: state.epochLoss / Double(max(state.epochTokens, 1)), sampledLoss: sampledLoss,
-                          tokensPerSecond: Double(state.tokens) / state.trainSeconds,
-                          elapsed: Date().timeIntervalSince(epochStart), force: logNow)
+            progress.step(position(batches: batches.count), loss: state.epochLoss / Double(max(state.epochTokens, 1)),
+                          sampledLoss: sampledLoss, tokensPerSecond: Double(state.tokens) / state.trainSeconds, force: logNow)
             if logNow {
                 let mean = state.windowLoss / Double(max(state.windowTokens, 1))
                 try record(MetricsRecord(kind: "step", epoch: epoch, step: state.step, tokens: state.tokens, seconds: wallSeconds,
@@ -138,8 +138,9 @@ public final class Trainer {
             // Mid-epoch validation, unless the end-of-epoch one follows at once.
             if let every = spec.evaluation.everyTokens, let valid = experiment.valid,
                state.tokens / every > (state.tokens - stepTokens) / every, !state.budgetReached, state.nextBatch < batches.count {
-                let carried = model.saveState()
+                let carried = model.saveState(), validationStart = Date()
                 let perplexity = experiment.perplexity(experiment.evaluate(valid, context: evaluation)).mean
+                validationSeconds = Date().timeIntervalSince(validationStart)
                 model.restoreState(carried)
                 guard perplexity.isFinite else {
                     throw RunError.nonFiniteValidation(epoch: epoch, step: state.step, perplexity: perplexity, lastCheckpoint: newestCheckpointFile)
@@ -199,6 +200,28 @@ public final class Trainer {
                                  learningRate: schedule.rate))
     }
 
+    /// Where the run stands against its budget: `max_tokens`, or all epochs' tokens if
+    /// fewer (an epoch's tokens estimated from the batches done so far); the ETA adds the
+    /// validations still due (`every_tokens` and after each epoch) at the last one's duration.
+    private func position(batches: Int) -> TrainingProgress.Position {
+        let training = spec.training
+        let tokensBeforeEpoch = Double(state.tokens - state.epochTokens)
+        let perEpoch = Double(state.epochTokens) / Double(max(state.nextBatch, 1)) * Double(batches)
+        let epochsLeft = Double(training.epochs - state.epoch + 1)
+        let budget = max(Double(state.tokens), min(training.maxTokens.map(Double.init) ?? .infinity, tokensBeforeEpoch + perEpoch * epochsLeft))
+        var validations = 0.0
+        if experiment.valid != nil {
+            validations += perEpoch > 0 ? ((budget - tokensBeforeEpoch) / perEpoch).rounded(.up) : epochsLeft
+            if let every = spec.evaluation.everyTokens {
+                validations += max(0, (budget / Double(every)).rounded(.down) - (Double(state.tokens) / Double(every)).rounded(.down))
+            }
+        }
+        let rate = Double(state.tokens) / max(state.trainSeconds, 1e-9)
+        return TrainingProgress.Position(epoch: state.epoch, epochs: training.epochs, batch: state.nextBatch, batches: batches,
+                                         tokens: state.tokens, budgetTokens: Int(budget),
+                                         remainingSeconds: (budget - Double(state.tokens)) / rate + validations * validationSeconds)
+    }
+
     /// The newest checkpoint on disk, for messages that stop the run.
     private var newestCheckpointFile: String? {
         [directory.trainingCheckpoint, directory.bestCheckpoint].first { FileManager.default.fileExists(atPath: $0) }
@@ -209,7 +232,9 @@ public final class Trainer {
         state.epochsRun = epoch
         state.epochSeconds.append(seconds)
         let trainMean = state.epochLoss / Double(max(state.epochTokens, 1))
+        let validationStart = Date()
         let validResult = experiment.valid.map { experiment.perplexity(experiment.evaluate($0, context: evaluation)) }
+        if validResult != nil { validationSeconds = Date().timeIntervalSince(validationStart) }
         let validPerplexity = validResult?.mean
         if let validPerplexity, !validPerplexity.isFinite {
             throw RunError.nonFiniteValidation(epoch: epoch, step: nil, perplexity: validPerplexity, lastCheckpoint: newestCheckpointFile)
@@ -249,8 +274,15 @@ public final class Trainer {
             // The best weights' validation perplexity was measured when they were saved.
             if split == "valid", let best = state.bestValid { perplexities[split] = best; continue }
             guard let lines = split == "valid" ? experiment.valid : experiment.test else { continue }
-            perplexities[split] = experiment.perplexity(experiment.evaluate(lines, context: evaluation))
+            // A signal stops the evaluation between batches; train.ckpt (the run finished
+            // training) makes the next `harness run` evaluate again.
+            guard let losses = experiment.evaluate(lines, context: evaluation, until: { Interruption.requested != nil }) else {
+                try stopIfInterrupted()
+                continue
+            }
+            perplexities[split] = experiment.perplexity(losses)
         }
+        try stopIfInterrupted()
         let result = RunResult(
             name: spec.name, specHash: spec.hash, seed: spec.seed, perplexity: perplexities, bestEpoch: stopping.bestEpoch,
             epochsRun: state.epochsRun, stoppedEarly: stopping.shouldStop, trainTokens: state.tokens,
@@ -258,7 +290,7 @@ public final class Trainer {
             epochSeconds: state.epochSeconds, parameters: model.store.count,
             parametersByComponent: Dictionary(uniqueKeysWithValues: model.parameterCounts.map { ($0.component, $0.count) }),
             flopsPerToken: model.trainingFLOPsPerToken, vocabularySize: experiment.vocabulary.count, threads: threads,
-            blas: BLAS.configuration, machine: MachineInfo.description, commit: MachineInfo.commit,
+            blas: BLAS.configuration, machine: MachineInfo.description, commit: MachineInfo.buildCommit, builtFor: MachineInfo.builtFor,
             finishedAt: ISO8601DateFormatter().string(from: Date()),
             skippedSteps: state.skippedSteps > 0 ? state.skippedSteps : nil)
         try directory.write(result)

@@ -35,7 +35,7 @@ struct Bench: ParsableCommand {
             }
             return c
         }
-        let threadCounts = try (threads ?? "1,\(ProcessInfo.processInfo.activeProcessorCount)").split(separator: ",").map { text in
+        let threadCounts = try (threads ?? "1,\(CPUAllocation.available)").split(separator: ",").map { text in
             guard let n = Int(text), TrainingSpec.threadRange.contains(n) else {
                 let range = TrainingSpec.threadRange
                 throw ValidationError("--threads takes counts in [\(range.lowerBound), \(range.upperBound)] such as 1,2; found '\(text)'")

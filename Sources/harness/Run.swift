@@ -23,6 +23,9 @@ struct Run: ParsableCommand {
     @Option(help: "BLAS threads (default: the spec's training.threads, else all cores); not part of the spec's identity.")
     var threads: Int?
 
+    @Flag(help: .hidden)   // `harness sweep` reads its points' progress lines from standard output
+    var progressToStdout = false
+
     @Flag(help: "Require a checkpoint to continue from (error if this spec has none).")
     var resume = false
 
@@ -39,14 +42,11 @@ struct Run: ParsableCommand {
 
     func run() throws {
         try Exit.run {
+            Interruption.install()
             let spec = try SpecLoader.load(file: self.spec)
             let directory = RunDirectory(root: runs, name: spec.name, specHash: spec.hash)
+            if printIfFinished(directory) { return }
             let checkpointExists = FileManager.default.fileExists(atPath: directory.trainingCheckpoint)
-            if !fresh && !checkpointExists, let result = try? directory.readResult() {
-                print("\(directory.path) is finished (--fresh trains it again):")
-                printResult(result, directory: directory)
-                return
-            }
             if !checkpointExists {
                 let earlier = unfinishedEarlierVersions(of: spec)
                 if resume {
@@ -59,7 +59,15 @@ struct Run: ParsableCommand {
                 }
             }
             let experiment = try Experiment(spec)
-            let progress = TrainingProgress()
+            let lock = try RunLock(directory)
+            defer { withExtendedLifetime(lock) {} }
+            // Again under the lock: another process may have finished this run meanwhile.
+            if printIfFinished(directory) { return }
+            if let signal = Interruption.requested {
+                FileHandle.standardError.write(Data("interrupted before training started; nothing to save\n".utf8))
+                throw ExitCode(128 + signal)
+            }
+            let progress = progressToStdout ? TrainingProgress(output: .standardOutput, isTerminal: false) : TrainingProgress()
             progress.quiet = quiet
             progress.line("\(spec.name): \(experiment.model.store.count) parameters, vocabulary \(experiment.vocabulary.count), "
                           + "\(experiment.train.reduce(0) { $0 + $1.count + 1 }) training tokens → \(directory.path)")
@@ -67,10 +75,18 @@ struct Run: ParsableCommand {
             trainer.threads = threads
             trainer.resume = !fresh
             trainer.resumeCommand = "harness run \(self.spec)" + (runs == "runs" ? "" : " --runs \(runs)")
-            Interruption.install()
             let result = try trainer.run()
             printResult(result, directory: directory)
         }
+    }
+
+    /// Prints a finished run's results (unless --fresh); true if it did.
+    private func printIfFinished(_ directory: RunDirectory) -> Bool {
+        guard !fresh, !FileManager.default.fileExists(atPath: directory.trainingCheckpoint),
+              let result = try? directory.readResult() else { return false }
+        print("\(directory.path) is finished (--fresh trains it again):")
+        printResult(result, directory: directory)
+        return true
     }
 
     private func printResult(_ result: RunResult, directory: RunDirectory) {

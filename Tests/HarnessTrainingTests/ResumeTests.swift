@@ -122,12 +122,16 @@ struct ResumeTests {
         _ = try runHarness(["run", spec, "--runs", folder + "/a", "--quiet"])
         let interrupted = try Self.runAndSignal(spec, runs: folder + "/b", afterStep: 100, signal: SIGINT)
         #expect(interrupted.status == 130)
-        #expect(interrupted.error.contains("interrupted: finishing the current step and writing a checkpoint (interrupt again to exit at once)"))
+        #expect(interrupted.error.contains("interrupted: finishing the current step and writing a checkpoint (Ctrl-C again after 3 s exits at once)"))
         #expect(interrupted.error.contains("; checkpoint written to \(folder)/b/"))
         #expect(interrupted.error.contains("resume with: harness run \(spec) --runs \(folder)/b\n"), "\(interrupted.error)")
-        // Twice: exits at once; nothing is corrupted, the run still resumes.
-        let twice = try Self.runAndSignal(spec, runs: folder + "/b", afterStep: 300, signal: SIGINT, repeatSignal: true)
-        #expect(twice.status == 130)
+        // Twice at once (a terminal's repeat, Slurm and a sweep both signalling): the
+        // second does not cancel the checkpoint.
+        for (step, signal) in [(200, SIGINT), (300, SIGTERM)] {
+            let twice = try Self.runAndSignal(spec, runs: folder + "/b", afterStep: step, signal: signal, repeatSignal: true)
+            #expect(twice.status == 128 + signal)
+            #expect(twice.error.contains("; checkpoint written to \(folder)/b/"), "\(twice.error)")
+        }
         let last = try runHarness(["run", spec, "--runs", folder + "/b", "--quiet"])
         #expect(last.status == 0, "\(last.error)")
         #expect(try Self.result(in: folder + "/a").perplexity == Self.result(in: folder + "/b").perplexity)
@@ -136,6 +140,43 @@ struct ResumeTests {
         // A finished run is not trained again.
         let again = try runHarness(["run", spec, "--runs", folder + "/b"])
         #expect(again.status == 0 && again.output.contains("is finished (--fresh trains it again):"))
+    }
+
+    @Test func aSignalDuringTheFinalEvaluationStopsItResumably() throws {
+        let folder = temporaryFolder(), corpus = folder + "/corpus", spec = folder + "/spec.yaml"
+        try FileManager.default.copyItem(atPath: packageRoot.path + "/Tests/Fixtures/tiny-corpus", toPath: corpus)
+        // A test split 600 times the size: its evaluation takes about a second.
+        let test = try String(contentsOfFile: corpus + "/test.txt", encoding: .utf8)
+        Self.write(String(repeating: test, count: 600), to: corpus + "/test.txt")
+        Self.write(Self.spec("sentences", corpus: corpus).replacingOccurrences(of: "epochs: 30", with: "epochs: 2"), to: spec)
+        let whole = try runHarness(["run", spec, "--runs", folder + "/a", "--quiet"])
+        #expect(whole.status == 0, "\(whole.error)")
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLineTests.harness)
+        process.arguments = ["run", spec, "--runs", folder + "/b", "--quiet"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var signalled = false
+        while process.isRunning {
+            // Training is over once the checkpoint says so: the final evaluation is running.
+            if let path = Self.trainingCheckpoint(in: folder + "/b"), let saved = try? Checkpoint.read(path).training, saved.finished {
+                kill(process.processIdentifier, SIGTERM)
+                signalled = true
+                break
+            }
+            usleep(1_000)
+        }
+        process.waitUntilExit()
+        #expect(signalled, "the run ended before its final evaluation was seen")
+        #expect(process.terminationStatus == 143)
+        let run = try #require(Self.trainingCheckpoint(in: folder + "/b"))
+        #expect(FileManager.default.fileExists(atPath: run), "train.ckpt is kept")
+        #expect(!FileManager.default.fileExists(atPath: run.replacingOccurrences(of: "train.ckpt", with: "result.json")))
+        let resumed = try runHarness(["run", spec, "--runs", folder + "/b"])
+        #expect(resumed.status == 0 && resumed.error.contains("resuming from "), "\(resumed.error)")
+        #expect(try Self.result(in: folder + "/a").perplexity == Self.result(in: folder + "/b").perplexity)
     }
 
     @Test func changedCorpusOrSpecRefusesTheResume() throws {
