@@ -13,6 +13,8 @@ public struct SweepPoint: Codable, Equatable, Sendable {
     public var specText: String
     /// Why the point's spec is invalid, if it is.
     public var invalid: String?
+    /// The spec's `training.threads`, which the runner honours (else it divides the cores).
+    public var threads: Int? = nil
 
     public struct Axis: Codable, Equatable, Sendable {
         public var path: String
@@ -63,7 +65,8 @@ extension SweepSpec {
                 do {
                     // Errors cite the point's spec as the runner writes it: <runs>/<id>/point.yaml.
                     let spec = try SpecLoader.parse(yaml, file: "\(invalidID)/point.yaml", defaultName: name)
-                    point = SweepPoint(axes: axes, seed: seed, id: "\(name)-\(spec.hash.prefix(8))", specText: yaml, invalid: nil)
+                    point = SweepPoint(axes: axes, seed: seed, id: "\(name)-\(spec.hash.prefix(8))", specText: yaml, invalid: nil,
+                                       threads: spec.training.threads)
                 } catch let errors as SpecErrors {
                     point = SweepPoint(axes: axes, seed: seed, id: invalidID, specText: yaml,
                                        invalid: errors.errors.map(\.description).joined(separator: "\n"))

@@ -1,16 +1,17 @@
 import Foundation
+import HarnessKernels
 import HarnessTraining
 
 /// Runs the points of a sweep, each in its own `harness run` process (a crash or a NaN
-/// in one point cannot take the others down), `jobs` at a time with the cores shared
-/// between them.
+/// in one point cannot take the others down), `jobs` at a time with the allocated CPUs
+/// shared between them.
 ///
 /// Resumable and safe to run twice at once: a point with a `result.json` is skipped; a
-/// point is run under an exclusive `flock` on `<run>/lock`, so a second sweep process
-/// (or a second shard) skips points that are running; a failed or interrupted point is
-/// run again, an interrupted one from its checkpoint. After Ctrl-C (passed on to the
-/// running points: they checkpoint and exit) no further point starts. (`flock` is
-/// local to a machine; on a cluster, give each job its own `--shard`.)
+/// point's `harness run` holds `<run>/lock` (`RunLock`), so a second sweep process, a
+/// second shard or a sweep restarted while a killed predecessor's points still run skips
+/// points that are running; a failed or interrupted point is run again, an interrupted
+/// one from its checkpoint. A signal (Ctrl-C, SIGTERM) is passed on to the running
+/// points, which checkpoint and exit; no further point starts.
 public final class SweepRunner {
     public enum Outcome: Equatable, Sendable {
         case finished, skippedDone, skippedRunning, failed(String)
@@ -22,18 +23,22 @@ public final class SweepRunner {
     public let executable: String
     public let jobs: Int
     public let threadsPerJob: Int
-    public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    public var display = SweepDisplay()
 
     /// - Parameters:
     ///   - executable: the `harness` binary that runs each point.
-    ///   - jobs: points run at once, at most one per core; each gets cores / jobs BLAS
-    ///     threads, so that jobs × threads ≤ cores.
-    public init(root: String, executable: String, jobs: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    ///   - jobs: points run at once, at most one per CPU; each gets cpus / jobs BLAS
+    ///     threads, so that jobs × threads ≤ cpus, unless its spec sets `training.threads`.
+    ///   - cpus: the CPUs this process may use (`CPUAllocation.available`).
+    public init(root: String, executable: String, jobs: Int, cpus: Int = CPUAllocation.available) {
         self.root = root
         self.executable = executable
-        self.jobs = min(max(1, jobs), max(1, cores))
-        threadsPerJob = max(1, cores / self.jobs)
+        self.jobs = min(max(1, jobs), max(1, cpus))
+        threadsPerJob = max(1, cpus / self.jobs)
     }
+
+    /// Points run at once for `count` points: never more than there are.
+    public func parallelism(for count: Int) -> Int { min(jobs, max(count, 1)) }
 
     public func run(_ points: [SweepPoint]) -> [String: Outcome] {
         let lock = NSLock()
@@ -42,7 +47,7 @@ public final class SweepRunner {
         let watcher = Thread { self.forwardInterruption() }
         watcher.start()
         defer { watcher.cancel() }
-        DispatchQueue.concurrentPerform(iterations: min(jobs, max(points.count, 1))) { _ in
+        DispatchQueue.concurrentPerform(iterations: parallelism(for: points.count)) { _ in
             while true {
                 lock.lock()
                 guard next < points.count, Interruption.requested == nil else { lock.unlock(); return }
@@ -57,11 +62,11 @@ public final class SweepRunner {
                 lock.unlock()
                 let what = "[\(index + 1)/\(points.count)] \(point.id) (\(point.group)\(point.seed.map { ", seed \($0)" } ?? ""))"
                 switch outcome {
-                case .finished: log("\(what): finished in \(TrainingProgress.duration(Date().timeIntervalSince(started)))")
-                case .skippedDone: log("\(what): already finished")
-                case .skippedRunning: log("\(what): running in another process, skipped")
-                case .failed(let error): log("\(what): FAILED: \(error.split(separator: "\n").first ?? "")")
-                case .interrupted: log("\(what): interrupted after a checkpoint; rerun the sweep to resume it")
+                case .finished: display.message("\(what): finished in \(TrainingProgress.duration(Date().timeIntervalSince(started)))")
+                case .skippedDone: display.message("\(what): already finished")
+                case .skippedRunning: display.message("\(what): running in another process, skipped")
+                case .failed(let error): display.message("\(what): FAILED: \(error.split(separator: "\n").first ?? "")")
+                case .interrupted: display.message("\(what): interrupted after a checkpoint; rerun the sweep to resume it")
                 }
             }
         }
@@ -91,12 +96,7 @@ public final class SweepRunner {
         let directory = RunDirectory(existing: "\(root)/\(point.id)")
         if FileManager.default.fileExists(atPath: directory.result) { return .skippedDone }
         do { try directory.create() } catch { return .failed("\(error)") }
-        let fd = open(directory.path + "/lock", O_CREAT | O_RDWR, 0o644)
-        guard fd >= 0 else { return .failed("cannot open \(directory.path)/lock") }
-        defer { close(fd) }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return .skippedRunning }
-        // Checked again under the lock: another process may have finished it meanwhile.
-        if FileManager.default.fileExists(atPath: directory.result) { return .skippedDone }
+        if RunLock.isHeld(directory) { return .skippedRunning }
         let failure = directory.path + "/failed.json"
         try? FileManager.default.removeItem(atPath: failure)
         let spec = directory.path + "/point.yaml"
@@ -107,10 +107,17 @@ public final class SweepRunner {
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["run", spec, "--runs", root, "--threads", String(threadsPerJob), "--quiet"]
-        let errors = Pipe()
+        process.arguments = ["run", spec, "--runs", root, "--progress-to-stdout"]
+            + (point.threads == nil ? ["--threads", String(threadsPerJob)] : [])
+        // Progress through a pipe; standard error into the run folder, where it outlives
+        // this process (a killed sweep's point runs on) and explains a failure later.
+        let progress = Pipe(), log = directory.path + "/stderr.log"
+        guard FileManager.default.createFile(atPath: log, contents: nil), let errors = FileHandle(forWritingAtPath: log) else {
+            return .failed("\(log): cannot write")
+        }
+        defer { try? errors.close() }
+        process.standardOutput = progress
         process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
         runningLock.lock()
         do { try process.run() } catch {
             runningLock.unlock()
@@ -118,42 +125,40 @@ public final class SweepRunner {
         }
         if Interruption.requested == nil { running[process.processIdentifier] = process }
         runningLock.unlock()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        display.started(point.id)
+        forEachLine(of: progress.fileHandleForReading) { display.output(point.id, $0) }
         process.waitUntilExit()
+        display.ended(point.id)
         runningLock.lock()
         running[process.processIdentifier] = nil
         runningLock.unlock()
-        if process.terminationStatus == 0 && FileManager.default.fileExists(atPath: directory.result) { return .finished }
-        if process.terminationReason == .exit && [130, 143].contains(process.terminationStatus) { return .interrupted }
-        let reason = process.terminationReason == .uncaughtSignal
-            ? "killed by signal \(process.terminationStatus)\n" + message : message
+        let status = process.terminationStatus, exited = process.terminationReason == .exit
+        if exited && status == 0 && FileManager.default.fileExists(atPath: directory.result) { return .finished }
+        if exited && [130, 143].contains(status) { return .interrupted }
+        if exited && status == ExitStatus.busy { return .skippedRunning }
+        let message = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        let reason = exited ? message : "killed by signal \(status)\n" + message
         let text = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        record(PointFailure(exitCode: process.terminationStatus, error: text.isEmpty ? "exited with \(process.terminationStatus)" : text),
-               at: failure)
+        record(PointFailure(exitCode: status, error: text.isEmpty ? "exited with \(status)" : text), at: failure)
         return .failed(text)
+    }
+
+    /// Calls `body` with each line read from `handle` until end of file.
+    private func forEachLine(of handle: FileHandle, _ body: (String) -> Void) {
+        var pending = Data()
+        while case let chunk = handle.availableData, !chunk.isEmpty {
+            pending.append(chunk)
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                body(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+                pending.removeSubrange(pending.startIndex...newline)
+            }
+        }
+        if !pending.isEmpty { body(String(decoding: pending, as: UTF8.self)) }
     }
 
     private func record(_ failure: PointFailure, at path: String) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try? AtomicFile.write(try encoder.encode(failure), to: path)
-    }
-
-    /// A Slurm job-array script that runs shard `$SLURM_ARRAY_TASK_ID` of `shards` on
-    /// each array task, all writing into the shared `root`.
-    public static func slurmScript(sweepFile: String, root: String, shards: Int, executable: String, cpus: Int) -> String {
-        """
-        #!/bin/bash
-        # Generated by `harness sweep --emit slurm`: one array task per shard; each runs its
-        # points one after the other into the shared runs folder. Submit with `sbatch`;
-        # afterwards `harness report \(root)` merges whatever has finished.
-        #SBATCH --job-name=harness-sweep
-        #SBATCH --array=0-\(shards - 1)
-        #SBATCH --cpus-per-task=\(cpus)
-        #SBATCH --output=\(root)/slurm-%A_%a.out
-        set -euo pipefail
-        \(executable) sweep \(sweepFile) --runs \(root) --shard "${SLURM_ARRAY_TASK_ID}/\(shards)" --jobs 1
-
-        """
     }
 }

@@ -102,8 +102,8 @@ struct SweepRunTests {
         let points = try s.expand()
         let root = temporaryFolder()
         try SweepManifest(s, points: points).write(root: root)
-        let runner = SweepRunner(root: root, executable: harness, jobs: 2, cores: 2)
-        runner.log = { _ in }
+        let runner = SweepRunner(root: root, executable: harness, jobs: 2, cpus: 2)
+        runner.display = SweepDisplay(isTerminal: false, write: { _ in })
         let outcomes = runner.run(points)
         #expect(outcomes.values.filter { $0 == .finished }.count == 2)
         #expect(outcomes.values.filter { if case .failed = $0 { true } else { false } }.count == 2)
@@ -128,8 +128,8 @@ struct SweepRunTests {
             """)
         let points = try s.expand()
         let root = temporaryFolder()
-        let runner = SweepRunner(root: root, executable: harness, jobs: 1, cores: 2)
-        runner.log = { _ in }
+        let runner = SweepRunner(root: root, executable: harness, jobs: 1, cpus: 2)
+        runner.display = SweepDisplay(isTerminal: false, write: { _ in })
         let outcomes = runner.run(points)
         #expect(outcomes[points[0].id] == .finished)
         let failure = try JSONDecoder().decode(PointFailure.self, from: Data(contentsOf: URL(fileURLWithPath: "\(root)/\(points[1].id)/failed.json")))
@@ -141,21 +141,33 @@ struct SweepRunTests {
 
 struct SlurmTests {
     @Test func jobArrayRunsOneShardPerTask() {
-        let script = SweepRunner.slurmScript(sweepFile: "experiments/sweeps/encoders.yaml", root: "/shared/runs", shards: 4,
-                                             executable: "/opt/harness", cpus: 2)
+        let script = SlurmScript(jobName: "harness-encoders", sweepFile: "/home/u/lm/experiments/sweeps/encoders.yaml",
+                                 runs: "/shared/runs", workingDirectory: "/home/u/lm", shards: 4, cpusPerTask: 2, cpusReason: "test",
+                                 time: "2:00:00", requeue: true).text
         #expect(script.hasPrefix("#!/bin/bash\n"))
-        #expect(script.contains("#SBATCH --array=0-3\n"))
-        #expect(script.contains("#SBATCH --cpus-per-task=2\n"))
-        #expect(script.contains("/opt/harness sweep experiments/sweeps/encoders.yaml --runs /shared/runs --shard \"${SLURM_ARRAY_TASK_ID}/4\" --jobs 1"))
+        for line in ["#SBATCH --array=0-3", "#SBATCH --cpus-per-task=2", "#SBATCH --chdir=/home/u/lm", "#SBATCH --time=2:00:00",
+                     "#SBATCH --output=/shared/runs/slurm/%x-%A_%a.out", "#SBATCH --requeue", "#SBATCH --signal=B:USR1@120", "#SBATCH --open-mode=append",
+                     "\"$HARNESS\" sweep '/home/u/lm/experiments/sweeps/encoders.yaml' --runs '/shared/runs' --shard \"${SLURM_ARRAY_TASK_ID}/4\" --jobs 1 &",
+                     "    scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\""] {
+            #expect(script.contains("\n" + line + "\n"), "\(line)")
+        }
+        #expect(!script.contains("--mem") && !script.contains("--partition"))
+    }
+
+    @Test func withoutRequeueACancelIsNeverRequeued() {
+        let script = SlurmScript(jobName: "j", sweepFile: "/s.yaml", runs: "/r", workingDirectory: "/", shards: 1, cpusPerTask: 1,
+                                 cpusReason: "test").text
+        #expect(!script.contains("requeue") && !script.contains("USR1"))
     }
 }
 
 struct JobsTests {
     @Test func jobsTimesThreadsNeverExceedTheCores() {
         for (jobs, cores) in [(1, 2), (2, 2), (4, 2), (3, 8), (16, 4)] {
-            let runner = SweepRunner(root: "/tmp", executable: "/bin/true", jobs: jobs, cores: cores)
+            let runner = SweepRunner(root: "/tmp", executable: "/bin/true", jobs: jobs, cpus: cores)
             #expect(runner.jobs * runner.threadsPerJob <= cores, "\(jobs) jobs on \(cores) cores")
             #expect(runner.jobs >= 1 && runner.threadsPerJob >= 1)
+            #expect(runner.parallelism(for: 1) == 1, "never more at a time than there are points")
         }
     }
 }
