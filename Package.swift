@@ -88,7 +88,8 @@ let package = Package(
             dependencies: ["HarnessTraining", "HarnessReports", "HarnessEmbeddings", "HarnessSpec", "HarnessData", "HarnessModel",
                            "AllocationCounter", "HarnessKernels",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: optimized
+            swiftSettings: optimized,
+            plugins: ["BuildInfo"]
         ),
         .executableTarget(
             name: "harness-microbench",
@@ -98,6 +99,8 @@ let package = Package(
         ),
 
         // Plugins
+        // Records the commit and the CPU of each build in the harness executable.
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         .plugin(
             name: "CheckReferences",
             capability: .command(

@@ -8,6 +8,14 @@ struct Harness: ParsableCommand {
     /// An unknown command gets "did you mean" (ArgumentParser would take it as an
     /// unexpected argument of the root command and list nothing).
     static func main() {
+        let missing = Version.missingCPUFlags
+        if !missing.isEmpty {
+            FileHandle.standardError.write(Data(("error: this harness was built for \(BuildInfo.builtFor) with -target-cpu native and may use "
+                + "instructions this CPU (\(MachineInfo.cpuModel)) lacks: \(missing.joined(separator: " ")); rebuild it on this machine "
+                + "(swift build -c release), or on a cluster build it on the oldest CPU type of its nodes\n").utf8))
+            Foundation.exit(ExitStatus.failedRun)
+        }
+        Version.record()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let first = arguments.first, !first.hasPrefix("-") {
             let names = configuration.subcommands.compactMap { $0.configuration.commandName ?? $0._commandName }
@@ -23,6 +31,7 @@ struct Harness: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "harness",
         abstract: "Train, evaluate and compare ELMo-style LSTM language models on CPU.",
+        version: Version.description,
         subcommands: [Run.self, Validate.self, Components.self, Eval.self, Sweep.self, Report.self, Embed.self, Similar.self, Check.self, Bench.self])
 }
 

@@ -1,0 +1,31 @@
+import Foundation
+import HarnessTraining
+
+/// `harness --version`, and the provenance that `result.json` records: the release, the
+/// commit the binary was built from and the CPU its build was tuned for (`BuildInfo`,
+/// written by the BuildInfo plugin at build time).
+enum Version {
+    static let number = "0.5.0"
+
+    static var description: String {
+        "harness \(number)\ncommit \(BuildInfo.commit ?? "unknown (not built from a git checkout)")\n"
+            + "built for \(BuildInfo.builtFor.isEmpty ? "an unknown CPU" : BuildInfo.builtFor)"
+            + (BuildInfo.requiredCPUFlags.isEmpty ? "" : " (-target-cpu native: \(BuildInfo.requiredCPUFlags.joined(separator: " ")))")
+    }
+
+    /// Hands the build's provenance to the run records.
+    static func record() {
+        MachineInfo.buildCommit = BuildInfo.commit
+        MachineInfo.builtFor = BuildInfo.builtFor.isEmpty ? nil : BuildInfo.builtFor
+    }
+
+    /// Instruction-set flags of the build CPU that this CPU lacks: code built with
+    /// `-target-cpu native` may use any of them and would die of SIGILL somewhere inside
+    /// a run, so `harness` refuses to start instead.
+    static var missingCPUFlags: [String] {
+        guard !BuildInfo.requiredCPUFlags.isEmpty, let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+        let present = Set(line.split(separator: ":", maxSplits: 1).last?.split(separator: " ").map(String.init) ?? [])
+        return BuildInfo.requiredCPUFlags.filter { !present.contains($0) }
+    }
+}
