@@ -54,7 +54,8 @@ let package = Package(
 
         .target(
             name: "HarnessSpec",
-            dependencies: ["HarnessModel", .product(name: "Yams", package: "Yams")],
+            // HarnessKernels: a component file holds its layer's math next to its keys.
+            dependencies: ["HarnessModel", "HarnessKernels", .product(name: "Yams", package: "Yams")],
             swiftSettings: optimized
         ),
 
@@ -128,7 +129,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HarnessReportsTests",
-            dependencies: ["HarnessReports", "HarnessTraining", "HarnessSpec", "harness"]
+            dependencies: ["HarnessReports", "HarnessTraining", "HarnessSpec", "HarnessModel", "harness"]
         ),
         .testTarget(
             name: "HarnessEmbeddingsTests",
@@ -140,7 +141,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HarnessModelTests",
-            dependencies: ["HarnessModel", "HarnessKernels"],
+            dependencies: ["HarnessModel", "HarnessKernels", "HarnessSpec"],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -19,7 +19,7 @@ public struct BiLMConfiguration: Sendable, Equatable {
     public var vocabularySize: Int
     public var direction: Direction
     public var encoder: TokenEncoderConfiguration
-    public var recurrent: RecurrentConfiguration
+    public var recurrent: any RecurrentComponent
     public var output: OutputLoss
     public var tieWeights: Bool
     public var dropout: [Dropout]
@@ -27,7 +27,7 @@ public struct BiLMConfiguration: Sendable, Equatable {
     public var initScale: Double
 
     public init(vocabularySize: Int, direction: Direction, encoder: TokenEncoderConfiguration,
-                recurrent: RecurrentConfiguration, output: OutputLoss = .full, tieWeights: Bool = false,
+                recurrent: any RecurrentComponent, output: OutputLoss = .full, tieWeights: Bool = false,
                 dropout: [Dropout] = [], initScale: Double = 0.1) {
         self.vocabularySize = vocabularySize
         self.direction = direction
@@ -37,6 +37,12 @@ public struct BiLMConfiguration: Sendable, Equatable {
         self.tieWeights = tieWeights
         self.dropout = dropout
         self.initScale = initScale
+    }
+
+    public static func == (a: BiLMConfiguration, b: BiLMConfiguration) -> Bool {
+        a.vocabularySize == b.vocabularySize && a.direction == b.direction && a.encoder == b.encoder
+            && a.recurrent.isEqual(to: b.recurrent) && a.output == b.output && a.tieWeights == b.tieWeights
+            && a.dropout == b.dropout && a.initScale == b.initScale
     }
 }
 
@@ -161,7 +167,7 @@ public final class BiLM<T: Scalar> {
             case .bidirectional: ["forward", "backward"]
             }
             stacks = names.map {
-                RecurrentStack<T>($0, inputSize: embeddingSize, configuration: configuration.recurrent,
+                RecurrentStack<T>($0, inputSize: embeddingSize, component: configuration.recurrent,
                                   dropout: configuration.dropout, initScale: scale)
             }
             output = OutputLayer(vocabularySize: v, inputSize: configuration.recurrent.outputSize, loss: configuration.output,
@@ -170,13 +176,13 @@ public final class BiLM<T: Scalar> {
         }
     }
 
-    /// Forgets the carried LSTM states (stream mode: at the start of an epoch or an evaluation).
+    /// Forgets the carried recurrent states (stream mode: at the start of an epoch or an evaluation).
     public func resetState() { stacks.forEach { $0.resetState() } }
 
     /// A copy of every stack's carried state.
-    public func saveState() -> [[LSTMState<T>]] { stacks.map { $0.saveState() } }
+    public func saveState() -> [[RecurrentState<T>]] { stacks.map { $0.saveState() } }
 
-    public func restoreState(_ saved: [[LSTMState<T>]]) {
+    public func restoreState(_ saved: [[RecurrentState<T>]]) {
         for (stack, state) in zip(stacks, saved) { stack.restoreState(state) }
     }
 

@@ -1,29 +1,5 @@
 import HarnessKernels
 
-/// The carried state of one LSTM layer between truncated-BPTT windows (stream mode).
-public final class LSTMState<T: Scalar> {
-    /// (B, P): the layer's last output.
-    public let h: Matrix<T>
-    /// (B, H): the last (clipped) cell state.
-    public let c: Matrix<T>
-
-    public init(batchSize: Int, outputSize: Int, cellSize: Int) {
-        h = Matrix(base: .allocate(capacity: max(batchSize * outputSize, 1)), rows: batchSize, columns: outputSize)
-        c = Matrix(base: .allocate(capacity: max(batchSize * cellSize, 1)), rows: batchSize, columns: cellSize)
-        reset()
-    }
-
-    deinit {
-        h.base.deallocate()
-        c.base.deallocate()
-    }
-
-    public func reset() {
-        h.base.update(repeating: 0, count: h.count)
-        c.base.update(repeating: 0, count: c.count)
-    }
-}
-
 /// One LSTM layer's hyperparameters.
 public struct LSTMConfiguration: Sendable, Equatable {
     public var inputSize: Int
@@ -66,7 +42,7 @@ public struct LSTMConfiguration: Sendable, Equatable {
 ///
 /// Shapes: x (T·B, D) time-major → h (T·B, P); W_x (4H, D), W_h (4H, P), b (1, 4H),
 /// W_p (P, H); P = H without projection.
-public final class LSTMLayer<T: Scalar> {
+public final class LSTMLayer<T: Scalar>: RecurrentLayer {
     public typealias Configuration = LSTMConfiguration
 
     public let configuration: Configuration
@@ -111,11 +87,14 @@ public final class LSTMLayer<T: Scalar> {
     }
 
     public var outputSize: Int { configuration.outputSize }
+    public var cellSize: Int { configuration.hiddenSize }
     public var parameters: [Parameter<T>] { [inputWeight, recurrentWeight, bias] + (projectionWeight.map { [$0] } ?? []) }
 
     /// x (T·B, D) → h (T·B, P). Starts from `state` (zeros when nil) and, when given,
     /// leaves the final h and c in it.
-    public func forward(_ x: Matrix<T>, steps: Int, batchSize: Int, state: LSTMState<T>?,
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public func forward(_ x: Matrix<T>, steps: Int, batchSize: Int, state: RecurrentState<T>?,
                         context: StepContext) -> Matrix<T> {
         let h = configuration.hiddenSize, p = outputSize, b = batchSize
         precondition(x.rows == steps * batchSize && x.columns == configuration.inputSize,
@@ -174,6 +153,8 @@ public final class LSTMLayer<T: Scalar> {
 
     /// dh (T·B, P) → dx (T·B, D), accumulating every weight gradient. The gradient
     /// with respect to the initial state is dropped (truncated BPTT).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func backward(_ dy: Matrix<T>, context: StepContext) -> Matrix<T> {
         let h = configuration.hiddenSize, p = outputSize, b = batchSize
         let arena = context.arena

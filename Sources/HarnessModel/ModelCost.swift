@@ -31,8 +31,7 @@ extension BiLM {
             input = c.outputSize
         }
         for _ in 0..<r.layers {
-            macs += Double(4 * r.hiddenSize * (input + r.outputSize))
-            if let p = r.projectionSize { macs += Double(r.hiddenSize * p) }
+            macs += Double(r.multiplyAdds(inputSize: input))
             input = r.outputSize
         }
         switch configuration.output {

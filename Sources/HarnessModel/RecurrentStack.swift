@@ -1,7 +1,8 @@
 import HarnessKernels
 
-/// The recurrent stack's hyperparameters (shared by both directions).
-public struct RecurrentConfiguration: Sendable, Equatable {
+/// LSTM stacks, plain (`lstm`) or with a projection and clipping (`lstm-projected`): the
+/// recurrent component of ELMo's biLM. Builds `LSTMLayer`s.
+public struct RecurrentConfiguration: RecurrentComponent, Equatable {
     public var layers: Int
     public var hiddenSize: Int
     public var projectionSize: Int?
@@ -22,37 +23,48 @@ public struct RecurrentConfiguration: Sendable, Equatable {
         self.forgetBias = forgetBias
     }
 
+    public var type: String { projectionSize == nil ? "lstm" : "lstm-projected" }
     public var outputSize: Int { projectionSize ?? hiddenSize }
+    public var supportsWeightDrop: Bool { true }
+
+    public func makeLayer<T: Scalar>(_ name: String, index: Int, inputSize: Int, weightDrop: Double,
+                                     initScale: Double) -> any RecurrentLayer<T> {
+        LSTMLayer<T>(name, configuration: .init(inputSize: inputSize, hiddenSize: hiddenSize, projectionSize: projectionSize,
+                                                cellClip: cellClip, projectionClip: projectionClip, weightDrop: weightDrop,
+                                                forgetBias: forgetBias), initScale: initScale)
+    }
+
+    /// 4H·(D + P) for the gates, H·P for the projection.
+    public func multiplyAdds(inputSize: Int) -> Int {
+        4 * hiddenSize * (inputSize + outputSize) + (projectionSize.map { hiddenSize * $0 } ?? 0)
+    }
 }
 
-/// The LSTM layers of one direction, with dropout on the input of every layer and on the
-/// stack's output (`standard` or `variational`), and residual connections from the
-/// second layer on (bilm-tf's `use_skip_connections`; never on the first layer, whose
-/// input is the token representation).
+/// The recurrent layers of one direction, as its `RecurrentComponent` builds them, with
+/// dropout on the input of every layer and on the stack's output (`standard` or
+/// `variational`), and residual connections from the second layer on (bilm-tf's
+/// `use_skip_connections`; never on the first layer, whose input is the token
+/// representation).
 ///
 /// x (T·B, D) → (T·B, P).
 public final class RecurrentStack<T: Scalar> {
-    public typealias Configuration = RecurrentConfiguration
-
-    public let layers: [LSTMLayer<T>]
+    public let layers: [any RecurrentLayer<T>]
     /// Whether layer k adds its input to its output.
     public let residual: [Bool]
     private let dropouts: [ActivationDropout<T>]   // one per layer input, then the output; empty when off
-    private var states: [LSTMState<T>] = []
+    private var states: [RecurrentState<T>] = []
     /// Each layer's output of the last forward pass, after its residual connection (the
     /// input of the next layer before dropout): ELMo's layer representations.
     public private(set) var layerOutputs: [Matrix<T>] = []
 
-    public init(_ name: String, inputSize: Int, configuration: Configuration, dropout: [Dropout], initScale: Double) {
-        var layers: [LSTMLayer<T>] = []
+    public init(_ name: String, inputSize: Int, component: any RecurrentComponent, dropout: [Dropout], initScale: Double) {
+        var layers: [any RecurrentLayer<T>] = []
         var residual: [Bool] = []
         var size = inputSize
-        for k in 0..<configuration.layers {
-            let layer = LSTMLayer<T>("\(name).layer\(k)", configuration: .init(
-                inputSize: size, hiddenSize: configuration.hiddenSize, projectionSize: configuration.projectionSize,
-                cellClip: configuration.cellClip, projectionClip: configuration.projectionClip,
-                weightDrop: dropout.rate(of: .weightDrop), forgetBias: configuration.forgetBias), initScale: initScale)
-            residual.append(configuration.residual && k > 0 && size == layer.outputSize)
+        for k in 0..<component.layers {
+            let layer: any RecurrentLayer<T> = component.makeLayer("\(name).layer\(k)", index: k, inputSize: size,
+                                                                   weightDrop: dropout.rate(of: .weightDrop), initScale: initScale)
+            residual.append(component.residual && k > 0 && size == layer.outputSize)
             layers.append(layer)
             size = layer.outputSize
         }
@@ -60,32 +72,25 @@ public final class RecurrentStack<T: Scalar> {
         self.residual = residual
         let between = dropout.filter { $0.kind == .standard || $0.kind == .variational }
         precondition(between.count <= 1, "standard and variational dropout act at the same places; choose one")
-        dropouts = between.first.map { d in (0...configuration.layers).map { _ in ActivationDropout(kind: d.kind, rate: d.rate) } } ?? []
+        dropouts = between.first.map { d in (0...component.layers).map { _ in ActivationDropout(kind: d.kind, rate: d.rate) } } ?? []
     }
 
     public var outputSize: Int { layers.last!.outputSize }
-    public var parameters: [Parameter<T>] { layers.flatMap(\.parameters) }
+    public var parameters: [Parameter<T>] { layers.flatMap { $0.parameters } }   // a key path here crashes swiftc 6.3.1
 
     /// Forgets the carried state (start of an epoch or of an evaluation pass).
     public func resetState() { states.forEach { $0.reset() } }
 
     /// A copy of the carried state (h and c of every layer), e.g. around a mid-epoch evaluation.
-    public func saveState() -> [LSTMState<T>] {
-        states.map { old in
-            let copy = LSTMState<T>(batchSize: old.h.rows, outputSize: old.h.columns, cellSize: old.c.columns)
-            copy.h.base.update(from: old.h.base, count: old.h.count)
-            copy.c.base.update(from: old.c.base, count: old.c.count)
-            return copy
-        }
-    }
+    public func saveState() -> [RecurrentState<T>] { states.map { $0.copy() } }
 
     /// Puts back a state from `saveState()` (whatever batch size was used in between).
-    public func restoreState(_ saved: [LSTMState<T>]) { states = saved }
+    public func restoreState(_ saved: [RecurrentState<T>]) { states = saved }
 
     /// x (T·B, D) → (T·B, P). With `carryState`, starts from the state the previous call left.
     public func forward(_ x: Matrix<T>, steps: Int, batchSize: Int, carryState: Bool, context: StepContext) -> Matrix<T> {
         if carryState && (states.count != layers.count || states.first?.h.rows != batchSize) {
-            states = layers.map { LSTMState(batchSize: batchSize, outputSize: $0.outputSize, cellSize: $0.configuration.hiddenSize) }
+            states = layers.map { RecurrentState(batchSize: batchSize, outputSize: $0.outputSize, cellSize: $0.cellSize) }
         }
         var x = x
         layerOutputs.removeAll(keepingCapacity: true)

@@ -81,7 +81,7 @@ public enum BatchingSpec: Sendable, Equatable {
 public struct ModelSpec: Sendable, Equatable {
     public var direction: Direction
     public var encoder: TokenEncoderSpec
-    public var recurrent: RecurrentConfiguration
+    public var recurrent: any RecurrentComponent
     public var output: OutputLoss
     public var tieWeights: Bool
     public var dropout: [Dropout]
@@ -95,6 +95,11 @@ public struct ModelSpec: Sendable, Equatable {
         return BiLMConfiguration(vocabularySize: vocabularySize, direction: direction, encoder: encoder,
                                  recurrent: recurrent, output: output, tieWeights: tieWeights, dropout: dropout,
                                  initScale: initScale)
+    }
+
+    public static func == (a: ModelSpec, b: ModelSpec) -> Bool {
+        a.direction == b.direction && a.encoder == b.encoder && a.recurrent.isEqual(to: b.recurrent) && a.output == b.output
+            && a.tieWeights == b.tieWeights && a.dropout == b.dropout && a.initScale == b.initScale
     }
 }
 

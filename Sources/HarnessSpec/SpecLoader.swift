@@ -158,6 +158,9 @@ public enum SpecLoader {
         r.record("dropout", value: .list(dropoutResolved), doc: "list of {type, rate}")
         let initScale = r.double("init_scale", default: 0.1, positive: true, doc: "weights start in U(-s, s)")
         guard let encoder, let recurrent, let output else { return nil }
+        if !recurrent.supportsWeightDrop, let location = seen[.weightDrop] {
+            r.source.error("weight-drop acts on LSTM hidden-to-hidden weights; '\(recurrent.type)' layers do not implement it", at: location)
+        }
         if output.tieWeights {
             switch encoder {
             case .charCNN:

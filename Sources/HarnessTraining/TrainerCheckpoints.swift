@@ -88,7 +88,7 @@ extension Trainer {
         var offset = 0
         model.restoreState(saved.carriedState.map { shapes in
             shapes.map { shape in
-                let s = LSTMState<Float>(batchSize: shape.batch, outputSize: shape.output, cellSize: shape.cell)
+                let s = RecurrentState<Float>(batchSize: shape.batch, outputSize: shape.output, cellSize: shape.cell)
                 for i in 0..<s.h.count { s.h.base[i] = Float(lstmState[offset + i]) }
                 offset += s.h.count
                 for i in 0..<s.c.count { s.c.base[i] = Float(lstmState[offset + i]) }

@@ -168,7 +168,7 @@ struct CarriedStateTests {
         let configuration = RecurrentConfiguration(layers: 2, hiddenSize: 4, projectionSize: 3, cellClip: 0.5, projectionClip: 0.4,
                                                    residual: true)
         var g = SeededGenerator(seed: 1)
-        let stack = RecurrentStack<Double>("s", inputSize: 3, configuration: configuration, dropout: [], initScale: 0.8)
+        let stack = RecurrentStack<Double>("s", inputSize: 3, component: configuration, dropout: [], initScale: 0.8)
         _ = ParameterStore(stack.parameters, generator: &g)
         let arena = Arena()
         let b = 2

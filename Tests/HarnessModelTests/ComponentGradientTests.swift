@@ -109,7 +109,7 @@ struct ComponentGradientTests {
         let layer = LSTMLayer<Double>("lstm", configuration: configuration, initScale: 0.7)
         var g = SeededGenerator(seed: 11)
         _ = ParameterStore(layer.parameters, generator: &g)
-        let state = LSTMState<Double>(batchSize: 2, outputSize: 2, cellSize: 5)
+        let state = RecurrentState<Double>(batchSize: 2, outputSize: 2, cellSize: 5)
         let y = layer.forward(randomMatrix(8, 3, scale: 2, seed: 3, in: arena), steps: 4, batchSize: 2, state: state,
                               context: StepContext(training: true))
         #expect(y.array.contains { abs($0) == 0.05 }, "projection clip never engaged")
@@ -121,7 +121,7 @@ struct ComponentGradientTests {
         let arena = Arena()
         let configuration = RecurrentConfiguration(layers: 3, hiddenSize: 4, projectionSize: 3, cellClip: 1,
                                                    projectionClip: 1, residual: true)
-        let stack = RecurrentStack<Double>("stack", inputSize: 3, configuration: configuration,
+        let stack = RecurrentStack<Double>("stack", inputSize: 3, component: configuration,
                                            dropout: [Dropout(kind, rate: 0.3), Dropout(.weightDrop, rate: 0.2)], initScale: 0.6)
         #expect(stack.residual == [false, true, true])
         let check = checkLayer(stack.parameters, input: randomMatrix(6, 3, seed: 4, in: arena),

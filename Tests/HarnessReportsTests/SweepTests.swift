@@ -3,6 +3,7 @@ import Foundation
 import FoundationXML
 #endif
 @testable import HarnessReports
+import HarnessModel
 import HarnessSpec
 import HarnessTraining
 import Testing
@@ -47,7 +48,8 @@ struct SweepExpansionTests {
         #expect(points.last!.axes.map(\.label) == ["32", "sampled-softmax", "16", "16"] && points.last!.seed == 2)
         // The point's spec really has the values.
         let spec = try SpecLoader.parse(points.last!.specText, file: "p.yaml")
-        #expect(spec.model.recurrent.hiddenSize == 32 && spec.model.recurrent.projectionSize == 16 && spec.seed == 2)
+        let recurrent = try #require(spec.model.recurrent as? RecurrentConfiguration)
+        #expect(recurrent.hiddenSize == 32 && recurrent.projectionSize == 16 && spec.seed == 2)
         #expect(spec.model.output == .sampled(samples: 4) && spec.training.epochs == 1 && spec.name == "t")
     }
 

@@ -1,6 +1,6 @@
 import HarnessModel
 
-extension Component where Product == RecurrentConfiguration {
+extension Component where Product == any RecurrentComponent {
     /// `lstm`: plain LSTM layers.
     static let lstm = Component("lstm", summary: "plain LSTM layers (Hochreiter & Schmidhuber 1997)") { r in
         RecurrentConfiguration(
