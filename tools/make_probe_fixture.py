@@ -6,7 +6,8 @@ gradients computed by PyTorch (float64, autograd) for three components of the ha
     like ../shared/bench/torch_bilm.py's LSTMPLayer;
   * the char-CNN token encoder with highway layers and projection (torch_bilm.py's
     CharEncoder), on character ids built with bilm-tf's numbering;
-  * the full softmax with cross-entropy.
+  * the full softmax with cross-entropy;
+  * nn.GRU (gate order r, z, n; weight_ih, weight_hh, bias_ih, bias_hh as the harness lays them out).
 
 Each probe's loss is sum(output * R) for a fixed random R (or the mean NLL for the
 softmax), so every gradient is checked, not just the forward values.
@@ -137,10 +138,35 @@ def softmax_probe():
     }
 
 
+def gru_probe():
+    """nn.GRU itself (PyTorch's equations: the reset gate scales W_hn h + b_hn), two
+    layers' worth of shapes in one: T=4, B=2, D=3, H=5, starting from a non-zero h0."""
+    T, B, D, H = 4, 2, 3, 5
+    gru = torch.nn.GRU(D, H)
+    with torch.no_grad():
+        for p in gru.parameters():
+            p.copy_(u(*p.shape, scale=0.6))
+    x = u(T, B, D, scale=1.5).requires_grad_()
+    h0 = u(1, B, H, scale=0.8)
+    y, h_n = gru(x, h0)
+    r = u(*y.shape, scale=1.0)
+    (y * r).sum().backward()
+    return {
+        "steps": T, "batch": B, "input_size": D, "hidden": H,
+        "input": flat(x), "initial_state": flat(h0),
+        "input_weight": flat(gru.weight_ih_l0), "recurrent_weight": flat(gru.weight_hh_l0),
+        "input_bias": flat(gru.bias_ih_l0), "recurrent_bias": flat(gru.bias_hh_l0),
+        "upstream": flat(r), "output": flat(y), "final_state": flat(h_n),
+        "grad_input": flat(x.grad), "grad_input_weight": flat(gru.weight_ih_l0.grad),
+        "grad_recurrent_weight": flat(gru.weight_hh_l0.grad), "grad_input_bias": flat(gru.bias_ih_l0.grad),
+        "grad_recurrent_bias": flat(gru.bias_hh_l0.grad),
+    }
+
+
 fixture = {
     "provenance": {"generator": "tools/make_probe_fixture.py", "torch": torch.__version__,
                    "dtype": "float64", "seed": 20261125},
-    "lstmp": lstmp_probe(), "charcnn": charcnn_probe(), "softmax": softmax_probe(),
+    "lstmp": lstmp_probe(), "charcnn": charcnn_probe(), "softmax": softmax_probe(), "gru": gru_probe(),
 }
 OUT.parent.mkdir(parents=True, exist_ok=True)
 OUT.write_text(json.dumps(fixture, indent=1) + "\n")

@@ -1,5 +1,7 @@
 import HarnessKernels
 @testable import HarnessModel
+import class HarnessSpec.GRULayer
+import struct HarnessSpec.GRUComponent
 import Testing
 
 /// Every component's backward pass against central differences in Double: every
@@ -100,6 +102,31 @@ struct ComponentGradientTests {
                                    backward: { layer.backward($0, context: $1) })
             #expect(check.failures.isEmpty && check.checked > 60, "packed \(packsWeights): \(check.summary)")
         }
+    }
+
+    @Test(arguments: [5, 17])   // 17: a SIMD tail in the gate kernels
+    func gru(hidden: Int) {
+        let arena = Arena()
+        let layer = GRULayer<Double>("gru", inputSize: 3, hiddenSize: hidden, initScale: 0.7)
+        let steps = 4, batch = 2
+        for packsWeights in [false, true] {  // per-timestep products through BLAS, then through PackedMatrix
+            let check = checkLayer(layer.parameters, input: randomMatrix(steps * batch, 3, scale: 2, seed: 3, in: arena),
+                                   packsWeights: packsWeights,
+                                   forward: { layer.forward($0, steps: steps, batchSize: batch, state: nil, context: $1) },
+                                   backward: { layer.backward($0, context: $1) })
+            #expect(check.failures.isEmpty && check.checked > 60, "packed \(packsWeights): \(check.summary)")
+        }
+    }
+
+    @Test func gruStackWithResidualAndDropout() {
+        let arena = Arena()
+        let stack = RecurrentStack<Double>("stack", inputSize: 4, component: GRUComponent(layers: 3, hiddenSize: 4, residual: true),
+                                           dropout: [Dropout(.variational, rate: 0.3)], initScale: 0.6)
+        #expect(stack.residual == [false, true, true])
+        let check = checkLayer(stack.parameters, input: randomMatrix(6, 4, seed: 4, in: arena),
+                               forward: { stack.forward($0, steps: 3, batchSize: 2, carryState: false, context: $1) },
+                               backward: { stack.backward($0, context: $1) })
+        #expect(check.failures.isEmpty && check.checked > 150, "\(check.summary)")
     }
 
     @Test func lstmClipsAreActiveInTheCheckedCase() {

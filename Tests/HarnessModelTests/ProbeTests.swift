@@ -1,6 +1,7 @@
 import Foundation
 import HarnessKernels
 @testable import HarnessModel
+import class HarnessSpec.GRULayer
 import Testing
 
 /// The components against an independent reference: PyTorch autograd in float64
@@ -31,9 +32,17 @@ struct ProbeTests {
             var hidden: [Double], weight: [Double], bias: [Double], targets: [Int32], mean_nll: Double
             var grad_hidden: [Double], grad_weight: [Double], grad_bias: [Double]
         }
+        struct GRU: Decodable {
+            var steps: Int, batch: Int, input_size: Int, hidden: Int
+            var input: [Double], initial_state: [Double], input_weight: [Double], recurrent_weight: [Double]
+            var input_bias: [Double], recurrent_bias: [Double], upstream: [Double], output: [Double], final_state: [Double]
+            var grad_input: [Double], grad_input_weight: [Double], grad_recurrent_weight: [Double]
+            var grad_input_bias: [Double], grad_recurrent_bias: [Double]
+        }
         var lstmp: LSTMP
         var charcnn: CharCNN
         var softmax: Softmax
+        var gru: GRU
     }
 
     static let fixture: Fixture = {
@@ -89,6 +98,35 @@ struct ProbeTests {
 
     @Test func lstmpMatchesPyTorchInDouble() { lstmp(Double.self, tolerance: 1e-12) }
     @Test func lstmpMatchesPyTorchInFloat() { lstmp(Float.self, tolerance: 2e-6) }
+
+    private func gru<T: Scalar>(_: T.Type, tolerance: Double) {
+        let f = Self.fixture.gru
+        let layer = GRULayer<T>("probe", inputSize: f.input_size, hiddenSize: f.hidden, initScale: 0.1)
+        var g = SeededGenerator(seed: 0)
+        let store = ParameterStore(layer.parameters, generator: &g)
+        load(layer.inputWeight, f.input_weight)
+        load(layer.recurrentWeight, f.recurrent_weight)
+        load(layer.inputBias, f.input_bias)
+        load(layer.recurrentBias, f.recurrent_bias)
+        let arena = Arena()
+        let context = StepContext(training: true)
+        let state = RecurrentState<T>(batchSize: f.batch, outputSize: f.hidden, cellSize: 0)
+        for i in f.initial_state.indices { state.h.base[i] = T(f.initial_state[i]) }
+        let y = layer.forward(matrix(f.input, rows: f.steps * f.batch, in: arena), steps: f.steps, batchSize: f.batch,
+                              state: state, context: context)
+        expectClose(y, f.output, "gru output", tolerance: tolerance)
+        expectClose(state.h, f.final_state, "gru final state", tolerance: tolerance)
+        store.zeroGradients()
+        let dx = layer.backward(matrix(f.upstream, rows: f.steps * f.batch, in: arena), context: context)
+        expectClose(dx, f.grad_input, "gru d input", tolerance: tolerance)
+        expectClose(layer.inputWeight.gradient, f.grad_input_weight, "gru d W_x", tolerance: tolerance)
+        expectClose(layer.recurrentWeight.gradient, f.grad_recurrent_weight, "gru d W_h", tolerance: tolerance)
+        expectClose(layer.inputBias.gradient, f.grad_input_bias, "gru d b_x", tolerance: tolerance)
+        expectClose(layer.recurrentBias.gradient, f.grad_recurrent_bias, "gru d b_h", tolerance: tolerance)
+    }
+
+    @Test func gruMatchesPyTorchInDouble() { gru(Double.self, tolerance: 1e-12) }
+    @Test func gruMatchesPyTorchInFloat() { gru(Float.self, tolerance: 2e-6) }
 
     private func charCNN<T: Scalar>(_: T.Type, tolerance: Double) {
         let f = Self.fixture.charcnn

@@ -181,7 +181,7 @@ struct SpecErrorTests {
             s.yaml:6:21: error: unknown type 'lstmp' for 'model.recurrent'; did you mean 'lstm-projected'?
                 recurrent: {type: lstmp, layers: 2, hidden: 16, projection: 8}
                                   ^
-              note: expected one of: lstm, lstm-projected
+              note: expected one of: lstm, lstm-projected, gru
             1 error in s.yaml
             """)
     }
