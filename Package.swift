@@ -73,7 +73,7 @@ let package = Package(
 
         .target(
             name: "HarnessReports",
-            dependencies: ["HarnessTraining", "HarnessSpec", "HarnessData", "HarnessKernels", .product(name: "Yams", package: "Yams")],
+            dependencies: ["HarnessTraining", "HarnessSpec", "HarnessData", "HarnessModel", "HarnessKernels", .product(name: "Yams", package: "Yams")],
             swiftSettings: optimized
         ),
 

@@ -36,12 +36,6 @@ public struct Matrix<T: Scalar> {
         nonmutating set { base[r * columns + c] = newValue }
     }
 
-    /// The same storage seen with another shape of equal size.
-    public func reshaped(rows: Int, columns: Int) -> Matrix<T> {
-        precondition(rows * columns == count, "cannot reshape (\(self.rows), \(self.columns)) to (\(rows), \(columns))")
-        return Matrix(base: base, rows: rows, columns: columns)
-    }
-
     public var buffer: UnsafeMutableBufferPointer<T> { UnsafeMutableBufferPointer(start: base, count: count) }
 
     /// The elements as an array (tests and reports; allocates).

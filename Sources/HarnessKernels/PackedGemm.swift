@@ -16,6 +16,16 @@ public struct PackedMatrix<T: Scalar> {
     /// Columns per panel: two vectors (32 Float, 16 Double).
     public static var width: Int { 2 * T.Vector.scalarCount }
 
+    /// Whether per-timestep products should use packed panels at the current thread
+    /// count: where OpenBLAS runs single-threaded (`BLAS.threads` ≤ 2, see above).
+    public static var paysOff: Bool { BLAS.threads <= 2 }
+
+    /// `pack` for a layer's per-timestep weights: always for batch-invariant inference,
+    /// else the step's override (`StepContext.packsWeights`, tests), else `paysOff`.
+    public static func shouldPack(batchInvariant: Bool, override: Bool?) -> Bool {
+        batchInvariant || (override ?? paysOff)
+    }
+
     /// The panels; nil when products go through BLAS on `source`.
     public let panels: UnsafeMutablePointer<T>?
     public let source: Matrix<T>
@@ -26,7 +36,7 @@ public struct PackedMatrix<T: Scalar> {
     public let n: Int
 
     /// op(b) = `b` (K, N) or, when `transposed`, `b`ᵀ with `b` (N, K), packed into storage
-    /// from `arena` when `pack` (callers pass `BLAS.threads <= 2`, see above).
+    /// from `arena` when `pack` (callers pass `shouldPack(…)`, see above).
     public init(_ b: Matrix<T>, transposed: Bool, arena: Arena, pack: Bool) {
         source = b
         self.transposed = transposed

@@ -51,10 +51,14 @@ public struct RandomStreams: Sendable {
     }
 }
 
-/// 64-bit FNV-1a of the UTF-8 bytes: a stable hash (unlike `hashValue`, which is seeded per process).
-public func fnv1a(_ text: String) -> UInt64 {
+/// 64-bit FNV-1a of the UTF-8 bytes: a stable hash (unlike `hashValue`, which is seeded
+/// per process). The one implementation: spec ids, random-stream names, checkpoint sums.
+public func fnv1a(_ text: String) -> UInt64 { fnv1a(text.utf8) }
+
+/// 64-bit FNV-1a of `bytes`.
+public func fnv1a<Bytes: Sequence>(_ bytes: Bytes) -> UInt64 where Bytes.Element == UInt8 {
     var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in text.utf8 {
+    for byte in bytes {
         hash ^= UInt64(byte)
         hash = hash &* 0x100_0000_01B3
     }

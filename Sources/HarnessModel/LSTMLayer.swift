@@ -207,7 +207,7 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
     /// (transposed in the forward pass), packed once for all T steps where OpenBLAS runs
     /// single-threaded (see `PackedMatrix`) unless the context says otherwise.
     private func perStepWeights(transposed: Bool, context: StepContext) -> (recurrent: PackedMatrix<T>, projection: PackedMatrix<T>?) {
-        let pack = context.batchInvariant || (context.packsWeights ?? (BLAS.threads <= 2))
+        let pack = PackedMatrix<T>.shouldPack(batchInvariant: context.batchInvariant, override: context.packsWeights)
         return (PackedMatrix(effectiveRecurrent, transposed: transposed, arena: context.arena, pack: pack),
                 projectionWeight.map { PackedMatrix($0.value, transposed: transposed, arena: context.arena, pack: pack) })
     }

@@ -16,6 +16,12 @@ public enum OutputLoss: Sendable, Equatable {
 public final class OutputLayer<T: Scalar> {
     public typealias Loss = OutputLoss
 
+    /// The logit given to a sampled candidate that is the row's own target (an
+    /// "accidental hit", removed as in TensorFlow's sampled_softmax_loss): its exp
+    /// underflows to 0, and a quarter of the largest finite value keeps the row's
+    /// max-subtracted sums finite.
+    static var removedLogit: T { -T.greatestFiniteMagnitude / 4 }
+
     public let loss: Loss
     public let weight: Parameter<T>
     public let bias: Parameter<T>
@@ -149,7 +155,7 @@ public final class OutputLayer<T: Scalar> {
             let y = targets[r]
             row[0] = dot(d, h.row(r), weight.value.row(Int(y))) + bias.value.base[Int(y)]
                 - T(sampler.logExpectedCount(Int(y)))
-            if let hit = sampler.candidateIndex(of: y) { row[1 + hit] = -T.greatestFiniteMagnitude / 4 }
+            if let hit = sampler.candidateIndex(of: y) { row[1 + hit] = Self.removedLogit }
         }
         let nll = softmaxCrossEntropy(logits: logits, targets: zeroTargets, weights: weights,
                                       gradientScale: gradientScale, rowLosses: rowLosses)

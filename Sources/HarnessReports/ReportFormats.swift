@@ -1,10 +1,10 @@
 import Foundation
+import HarnessModel
 import HarnessTraining
 
 /// Plain-text renderings of a sweep report.
 extension SweepReport {
-    static let definition = "perplexity = exp(mean NLL in nats per target token, <eos> included), full softmax; "
-        + "mean = mean of the forward and backward perplexities; ± = sample standard deviation over seeds"
+    static let definition = "perplexity = \(Perplexity.definition); ± = sample standard deviation over seeds"
 
     /// The table cells of a row, in `header` order.
     func cells(_ row: Row) -> [String] {

@@ -1,5 +1,7 @@
 import Foundation
+import HarnessKernels
 import HarnessSpec
+import HarnessTraining
 import Yams
 
 /// One configuration of a sweep: its axis values, its seed, and its spec.
@@ -61,11 +63,11 @@ extension SweepSpec {
                 let yaml = try Yams.serialize(node: node)
                 let axes = combination.map { SweepPoint.Axis(path: $0.0.path, label: labels[$0.0.path]![flow($0.1)]!) }
                 var point: SweepPoint
-                let invalidID = "\(name)-invalid-\(fnv1aHex(yaml).prefix(8))"
+                let invalidID = RunDirectory.id(name: "\(name)-invalid", hash: String(format: "%016llx", fnv1a(yaml)))
                 do {
                     // Errors cite the point's spec as the runner writes it: <runs>/<id>/point.yaml.
                     let spec = try SpecLoader.parse(yaml, file: "\(invalidID)/point.yaml", defaultName: name)
-                    point = SweepPoint(axes: axes, seed: seed, id: "\(name)-\(spec.hash.prefix(8))", specText: yaml, invalid: nil,
+                    point = SweepPoint(axes: axes, seed: seed, id: RunDirectory.id(name: name, hash: spec.hash), specText: yaml, invalid: nil,
                                        threads: spec.training.threads)
                 } catch let errors as SpecErrors {
                     point = SweepPoint(axes: axes, seed: seed, id: invalidID, specText: yaml,
@@ -134,11 +136,4 @@ func setting(_ node: Node, path: [String], to value: Node) -> Node {
         pairs.append((Node(key), setting(Node([(Node, Node)]()), path: Array(path.dropFirst()), to: value)))
     }
     return Node(pairs)
-}
-
-func fnv1aHex(_ text: String) -> String {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in text.utf8 { h ^= UInt64(byte); h = h &* 0x100_0000_01B3 }
-    let s = String(h, radix: 16)
-    return String(repeating: "0", count: 16 - s.count) + s
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HarnessKernels
 import HarnessModel
 
 /// Everything a run needs, typed and checked. Read from YAML by `SpecLoader`; its
@@ -23,10 +24,8 @@ public struct ExperimentSpec: Sendable {
     /// default, and a harness that gains a key with a default, keep the same id. The
     /// checkpoint policy changes no result and is left out.
     public var hash: String {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
         let identity = resolved.removing(["training", "checkpoint"])
-        for byte in identity.canonical.yaml(comments: false).utf8 { h ^= UInt64(byte); h = h &* 0x100_0000_01B3 }
-        return String(h, radix: 16).leftPadded(to: 16)
+        return String(fnv1a(identity.canonical.yaml(comments: false)), radix: 16).leftPadded(to: 16)
     }
 }
 

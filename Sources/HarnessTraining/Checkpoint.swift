@@ -47,7 +47,7 @@ public enum Checkpoint {
         data.append(json)
         data.append(UnsafeBufferPointer(start: store.values.baseAddress, count: store.count))
         for section in sections { data.append(section.values) }
-        let sum = data.withUnsafeBytes { fnv1a($0) }
+        let sum = fnv1a(data)
         withUnsafeBytes(of: sum.littleEndian) { data.append(contentsOf: $0) }
         try AtomicFile.write(data, to: path)
     }
@@ -72,7 +72,7 @@ public enum Checkpoint {
             throw RunError.badCheckpoint(path: path, reason: "not a harness checkpoint (bad magic)")
         }
         let stored = bytes.suffix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard bytes.withUnsafeBytes({ fnv1a(UnsafeRawBufferPointer(rebasing: $0.dropLast(8))) }) == stored else {
+        guard fnv1a(bytes.dropLast(8)) == stored else {
             throw RunError.badCheckpoint(path: path, reason: "checksum mismatch (truncated or corrupted file)")
         }
         let length = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
@@ -150,11 +150,5 @@ public enum Checkpoint {
             }
             throw RunError.badCheckpoint(path: path, reason: "no section \(name)")
         }
-    }
-
-    static func fnv1a(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in bytes { h ^= UInt64(byte); h = h &* 0x100_0000_01B3 }
-        return h
     }
 }

@@ -24,8 +24,6 @@ public final class Experiment {
         }
     }
 
-    public var usesSentences: Bool { if case .sentences = spec.data.batching { true } else { false } }
-
     /// Reads the data (`DataError` on bad files) and builds the model (`SpecErrors` for
     /// combinations that only the data can reveal, such as more samples than words).
     /// - Parameter vocabularyFile: overrides the spec's (a run directory's saved vocabulary).

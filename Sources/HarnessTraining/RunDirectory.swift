@@ -7,8 +7,12 @@ public struct RunDirectory: Sendable {
     public let path: String
 
     public init(root: String, name: String, specHash: String) {
-        path = root + "/" + name + "-" + String(specHash.prefix(8))
+        path = root + "/" + Self.id(name: name, hash: specHash)
     }
+
+    /// A run's id and folder name, `<name>-<first 8 hex digits of its spec hash>`: the one
+    /// place the rule is written (runs, sweep points, earlier versions of a spec).
+    public static func id(name: String, hash: String) -> String { name + "-" + hash.prefix(8) }
 
     public init(existing path: String) { self.path = path }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HarnessModel
 import HarnessKernels
 
 /// Perplexities of one split: per direction and their mean (bilm-tf's biLM figure).
@@ -38,7 +39,7 @@ public struct RunResult: Codable, Sendable {
     /// Steps whose update was skipped for a NaN or infinite loss (`on_nonfinite: skip`); nil when none.
     public var skippedSteps: Int? = nil
     /// The definition of the perplexities above.
-    public var perplexityDefinition = "exp(mean NLL in nats per target token, <eos> included), full softmax; mean = mean of the directions"
+    public var perplexityDefinition = Perplexity.definition
 }
 
 /// One line of `metrics.jsonl`.

@@ -101,7 +101,7 @@ struct Run: ParsableCommand {
         let current = spec.resolved.yaml()
         return names.sorted().compactMap { name -> String? in
             let other = RunDirectory(existing: runs + "/" + name)
-            guard name.hasPrefix(spec.name + "-"), name.count == spec.name.count + 9, name != "\(spec.name)-\(spec.hash.prefix(8))",
+            guard name.hasPrefix(spec.name + "-"), name.count == spec.name.count + 9, name != RunDirectory.id(name: spec.name, hash: spec.hash),
                   FileManager.default.fileExists(atPath: other.trainingCheckpoint),
                   let earlier = try? String(contentsOfFile: other.spec, encoding: .utf8) else { return nil }
             let changes = SpecDifference.between(earlier, current)

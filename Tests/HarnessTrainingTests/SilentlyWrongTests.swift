@@ -1,4 +1,5 @@
 import Foundation
+import HarnessKernels
 import HarnessData
 import HarnessModel
 import HarnessSpec
@@ -234,7 +235,7 @@ struct SilentlyWrongTests {
         let json = [UInt8](try JSONSerialization.data(withJSONObject: header))
         bytes = Array(bytes[0..<8]) + withUnsafeBytes(of: UInt32(json.count).littleEndian, Array.init) + json
             + Array(bytes[(12 + length) ..< (bytes.count - 8)])
-        bytes += withUnsafeBytes(of: bytes.withUnsafeBytes { Checkpoint.fnv1a($0) }.littleEndian, Array.init)
+        bytes += withUnsafeBytes(of: fnv1a(bytes).littleEndian, Array.init)
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 

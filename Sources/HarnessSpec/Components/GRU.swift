@@ -141,7 +141,7 @@ public final class GRULayer<T: Scalar>: RecurrentLayer {
     /// W_h as op(b) of the per-timestep products, packed once for all T steps where OpenBLAS
     /// runs single-threaded (`PackedMatrix`), as the LSTM does.
     private func packedRecurrentWeight(transposed: Bool, context: StepContext) -> PackedMatrix<T> {
-        let pack = context.batchInvariant || (context.packsWeights ?? (BLAS.threads <= 2))
+        let pack = PackedMatrix<T>.shouldPack(batchInvariant: context.batchInvariant, override: context.packsWeights)
         return PackedMatrix(recurrentWeight.value, transposed: transposed, arena: context.arena, pack: pack)
     }
 
