@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""The harness against the PyTorch peer on the reference configurations A-D.
+"""The harness against the PyTorch peer on the reference configurations A-D and E (A with GRU layers).
 
 Runs `harness bench` and `../shared/bench/torch_bilm.py` on the same configuration one
 after the other, ROUNDS times, at the same thread count, and prints each pass's
 training tokens/s, the medians, their ratio, and both peak memories. On a shared,
 noisy machine the ratio of alternating passes is the only honest comparison.
 
-    python3 Benchmarks/compare-with-pytorch.py [--configs A,B,C,D] [--threads 1,2] [--rounds 3]
+    python3 Benchmarks/compare-with-pytorch.py [--configs A,B,C,D,E] [--threads 1,2] [--rounds 3]
         [--harness .build/release/harness] [--python /work/.venv-torch/bin/python]
 
 Needs a release build of the harness and a Python with torch and numpy.
@@ -29,6 +29,8 @@ PEER_ARGS = {
     "C": COMMON_ELMO + " --token-encoder word --tie-weights --max-steps 60",
     "D": COMMON_ELMO + " --token-encoder char --filters [[1,32],[2,32],[3,64],[4,128],[5,256]] --highway 2 --char-unique --max-steps 40",
 }
+# E = A with GRU layers (nn.GRU in the peer).
+PEER_ARGS["E"] = PEER_ARGS["A"] + " --cell gru"
 
 
 def last_json(text):

@@ -53,7 +53,7 @@ public enum Benchmark {
           clip: {type: global-norm, max: 10}
         """
 
-    private static func zaremba(hidden: Int, bptt: Int, dropout: String, initScale: Double) -> String {
+    private static func zaremba(hidden: Int, bptt: Int, dropout: String, initScale: Double, cell: String = "lstm") -> String {
         """
         data:
           train: CORPUS/train.txt
@@ -62,7 +62,7 @@ public enum Benchmark {
         model:
           direction: forward
           token_encoder: {type: word, dim: \(hidden)}
-          recurrent: {type: lstm, layers: 2, hidden: \(hidden)}
+          recurrent: {type: \(cell), layers: 2, hidden: \(hidden)}
           output: {type: softmax}
           init_scale: \(initScale)\(dropout)
         training:
@@ -86,6 +86,8 @@ public enum Benchmark {
                                           highway_layers: 2, output_dim: 128, max_characters: 50}
                           """, "false"),
                       syntheticTokens: 300_000, steps: 20),
+        Configuration(label: "E", title: "A with GRU layers (2×200): the recurrent plug-in against the LSTM on the same sizes",
+                      spec: zaremba(hidden: 200, bptt: 20, dropout: "", initScale: 0.1, cell: "gru"), syntheticTokens: 200_000, steps: 200),
     ]
 
     /// Writes `train.txt` (Zipf(1) word ids, 39 per line) and `vocabulary.txt` (all

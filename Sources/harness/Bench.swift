@@ -7,7 +7,7 @@ import HarnessTraining
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time the reference configurations A–D of the PyTorch peer on synthetic data.",
+        abstract: "Time the reference configurations A–D of the PyTorch peer, and E (A with GRU layers), on synthetic data.",
         discussion: """
             Per configuration and thread count: training tokens/s, model FLOPs utilization against the \
             sgemm rate measured first at the same thread count, the step's time split by component, heap \
@@ -16,7 +16,7 @@ struct Bench: ParsableCommand {
             """)
 
     @Option(help: "Configurations to run, comma-separated.")
-    var configs = "A,B,C,D"
+    var configs = Benchmark.configurations.map(\.label).joined(separator: ",")
 
     @Option(help: "BLAS thread counts, comma-separated (default: 1 and all cores).")
     var threads: String?
