@@ -99,6 +99,8 @@ public final class Trainer {
         let training = spec.training, epoch = state.epoch
         if state.nextBatch == 0 {
             schedule.startEpoch(epoch)
+            // The schedule decides each epoch's rate; the optimizer holds it for the epoch's
+            // updates and is the one place records read it from.
             optimizer.learningRate = schedule.rate
             state.setGenerator("epochData", experiment.streams.data)
             model.resetState()
@@ -130,7 +132,7 @@ public final class Trainer {
             if logNow {
                 let mean = state.windowLoss / Double(max(state.windowTokens, 1))
                 try record(MetricsRecord(kind: "step", epoch: epoch, step: state.step, tokens: state.tokens, seconds: wallSeconds,
-                                         learningRate: schedule.rate, trainLoss: mean, trainPerplexity: sampledLoss ? nil : Foundation.exp(mean),
+                                         learningRate: optimizer.learningRate, trainLoss: mean, trainPerplexity: sampledLoss ? nil : Foundation.exp(mean),
                                          tokensPerSecond: Double(state.windowTokens) / Date().timeIntervalSince(windowStart)))
                 state.windowLoss = 0; state.windowTokens = 0; windowStart = Date()
             }
@@ -146,7 +148,7 @@ public final class Trainer {
                     throw RunError.nonFiniteValidation(epoch: epoch, step: state.step, perplexity: perplexity, lastCheckpoint: newestCheckpointFile)
                 }
                 try record(MetricsRecord(kind: "validation", epoch: epoch, step: state.step, tokens: state.tokens, seconds: wallSeconds,
-                                         learningRate: schedule.rate, validPerplexity: perplexity))
+                                         learningRate: optimizer.learningRate, validPerplexity: perplexity))
             }
             state.epochElapsed = Date().timeIntervalSince(epochStart)
             try stopIfInterrupted()
@@ -197,7 +199,7 @@ public final class Trainer {
         if spec.data.batching.carriesState { model.resetState() }
         progress.line("epoch \(state.epoch) batch \(state.nextBatch): the loss or gradient is \(loss); update skipped (on_nonfinite: skip)")
         try record(MetricsRecord(kind: "skipped", epoch: state.epoch, step: state.step, tokens: state.tokens, seconds: wallSeconds,
-                                 learningRate: schedule.rate))
+                                 learningRate: optimizer.learningRate))
     }
 
     /// Where the run stands against its budget: `max_tokens`, or all epochs' tokens if
