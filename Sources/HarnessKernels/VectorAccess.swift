@@ -24,4 +24,17 @@ extension UnsafeMutablePointer where Pointee: Scalar {
     public func setPartialVector(_ value: Pointee.Vector, at offset: Int, count: Int) {
         for lane in 0..<count { self[offset + lane] = value[lane] }
     }
+
+    /// A whole vector when `lanes` is the vector width, else the partial form: the load
+    /// of a row's SIMD loop whose last vector may be short.
+    @inline(__always)
+    public func vector(at offset: Int, lanes: Int) -> Pointee.Vector {
+        lanes == Pointee.Vector.scalarCount ? vector(at: offset) : partialVector(at: offset, count: lanes)
+    }
+
+    /// The store matching `vector(at:lanes:)`.
+    @inline(__always)
+    public func setVector(_ value: Pointee.Vector, at offset: Int, lanes: Int) {
+        if lanes == Pointee.Vector.scalarCount { setVector(value, at: offset) } else { setPartialVector(value, at: offset, count: lanes) }
+    }
 }

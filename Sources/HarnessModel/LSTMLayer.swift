@@ -231,16 +231,6 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
     // MARK: Fused pointwise cell kernels (one row of the batch).
 
     @inline(__always)
-    private func load(_ p: UnsafeMutablePointer<T>, _ j: Int, _ lanes: Int) -> T.Vector {
-        lanes == T.Vector.scalarCount ? p.vector(at: j) : p.partialVector(at: j, count: lanes)
-    }
-
-    @inline(__always)
-    private func store(_ v: T.Vector, _ p: UnsafeMutablePointer<T>, _ j: Int, _ lanes: Int) {
-        if lanes == T.Vector.scalarCount { p.setVector(v, at: j) } else { p.setPartialVector(v, at: j, count: lanes) }
-    }
-
-    @inline(__always)
     private func clipped(_ v: T.Vector) -> T.Vector {
         guard let cellClip else { return v }
         return T.clamp(v, limit: cellClip)
@@ -255,21 +245,21 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
         var j = 0
         while j < h {
             let lanes = min(w, h - j)
-            let i = T.sigmoid(load(gates, j, lanes))
-            let f = T.sigmoid(load(gates, h + j, lanes))
-            let g = T.tanh(load(gates, 2 * h + j, lanes))
-            let o = T.sigmoid(load(gates, 3 * h + j, lanes))
-            store(i, gates, j, lanes)
-            store(f, gates, h + j, lanes)
-            store(g, gates, 2 * h + j, lanes)
-            store(o, gates, 3 * h + j, lanes)
-            var previous = load(previousCell, j, lanes)
+            let i = T.sigmoid(gates.vector(at: j, lanes: lanes))
+            let f = T.sigmoid(gates.vector(at: h + j, lanes: lanes))
+            let g = T.tanh(gates.vector(at: 2 * h + j, lanes: lanes))
+            let o = T.sigmoid(gates.vector(at: 3 * h + j, lanes: lanes))
+            gates.setVector(i, at: j, lanes: lanes)
+            gates.setVector(f, at: h + j, lanes: lanes)
+            gates.setVector(g, at: 2 * h + j, lanes: lanes)
+            gates.setVector(o, at: 3 * h + j, lanes: lanes)
+            var previous = previousCell.vector(at: j, lanes: lanes)
             if clipPrevious { previous = clipped(previous) }
             let raw = f * previous + i * g
-            store(raw, cell, j, lanes)
+            cell.setVector(raw, at: j, lanes: lanes)
             let tc = T.tanh(clipped(raw))
-            store(tc, cellTanh, j, lanes)
-            store(o * tc, hidden, j, lanes)
+            cellTanh.setVector(tc, at: j, lanes: lanes)
+            hidden.setVector(o * tc, at: j, lanes: lanes)
             j += w
         }
     }
@@ -285,19 +275,19 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
         var j = 0
         while j < h {
             let lanes = min(w, h - j)
-            let i = load(gates, j, lanes), f = load(gates, h + j, lanes)
-            let g = load(gates, 2 * h + j, lanes), o = load(gates, 3 * h + j, lanes)
-            let tc = load(cellTanh, j, lanes)
-            let dh = load(dHidden, j, lanes)
-            var dc = load(dCell, j, lanes) + dh * o * (one - tc * tc)
-            if let cellClip { dc = T.zeroWhereClamped(dc, input: load(cell, j, lanes), limit: cellClip) }
-            var previous = load(previousCell, j, lanes)
+            let i = gates.vector(at: j, lanes: lanes), f = gates.vector(at: h + j, lanes: lanes)
+            let g = gates.vector(at: 2 * h + j, lanes: lanes), o = gates.vector(at: 3 * h + j, lanes: lanes)
+            let tc = cellTanh.vector(at: j, lanes: lanes)
+            let dh = dHidden.vector(at: j, lanes: lanes)
+            var dc = dCell.vector(at: j, lanes: lanes) + dh * o * (one - tc * tc)
+            if let cellClip { dc = T.zeroWhereClamped(dc, input: cell.vector(at: j, lanes: lanes), limit: cellClip) }
+            var previous = previousCell.vector(at: j, lanes: lanes)
             if clipPrevious { previous = clipped(previous) }
-            store(dc * g * i * (one - i), dGates, j, lanes)
-            store(dc * previous * f * (one - f), dGates, h + j, lanes)
-            store(dc * i * (one - g * g), dGates, 2 * h + j, lanes)
-            store(dh * tc * o * (one - o), dGates, 3 * h + j, lanes)
-            store(dc * f, dCell, j, lanes)
+            dGates.setVector(dc * g * i * (one - i), at: j, lanes: lanes)
+            dGates.setVector(dc * previous * f * (one - f), at: h + j, lanes: lanes)
+            dGates.setVector(dc * i * (one - g * g), at: 2 * h + j, lanes: lanes)
+            dGates.setVector(dh * tc * o * (one - o), at: 3 * h + j, lanes: lanes)
+            dCell.setVector(dc * f, at: j, lanes: lanes)
             j += w
         }
     }

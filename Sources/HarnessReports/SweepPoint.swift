@@ -17,6 +17,8 @@ public struct SweepPoint: Codable, Equatable, Sendable {
     public var invalid: String?
     /// The spec's `training.threads`, which the runner honours (else it divides the cores).
     public var threads: Int? = nil
+    /// The absolute paths of the data files the point reads (resolved against the working directory).
+    public var dataFiles: [String] = []
 
     public struct Axis: Codable, Equatable, Sendable {
         public var path: String
@@ -68,7 +70,8 @@ extension SweepSpec {
                     // Errors cite the point's spec as the runner writes it: <runs>/<id>/point.yaml.
                     let spec = try SpecLoader.parse(yaml, file: "\(invalidID)/point.yaml", defaultName: name)
                     point = SweepPoint(axes: axes, seed: seed, id: RunDirectory.id(name: name, hash: spec.hash), specText: yaml, invalid: nil,
-                                       threads: spec.training.threads)
+                                       threads: spec.training.threads,
+                                       dataFiles: [spec.data.train, spec.data.valid, spec.data.test, spec.data.vocabularyFile].compactMap { $0 })
                 } catch let errors as SpecErrors {
                     point = SweepPoint(axes: axes, seed: seed, id: invalidID, specText: yaml,
                                        invalid: errors.errors.map(\.description).joined(separator: "\n"))

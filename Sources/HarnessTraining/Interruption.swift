@@ -20,7 +20,8 @@ public enum Interruption {
     fileprivate static let signalNumber = Atomic<Int32>(0)
     /// When the first signal came (CLOCK_MONOTONIC, nanoseconds).
     fileprivate static let firstSignalTime = Atomic<Int64>(0)
-    /// Seconds after the first signal before a second Ctrl-C exits at once.
+    /// Seconds after the first signal before a second Ctrl-C exits at once. The handler's
+    /// message says "3 s" as a literal (a handler can write only a static string): change both.
     public static let forceGrace = 3
 
     /// Installs the handlers (once per process; later calls do nothing more). Also

@@ -70,6 +70,14 @@ public enum MachineInfo {
         return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
     }
 
+    /// The flags of `required` that the first `flags` line of `cpuinfo` (/proc/cpuinfo's
+    /// text) lacks; none when there is no such line (not x86, or an unreadable file).
+    public static func missingFlags(_ required: [String], cpuinfo: String) -> [String] {
+        guard let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+        let present = Set(line.split(separator: ":", maxSplits: 1).last?.split(whereSeparator: \.isWhitespace).map(String.init) ?? [])
+        return required.filter { !present.contains($0) }
+    }
+
     public static var description: String {
         let cores = ProcessInfo.processInfo.activeProcessorCount, available = CPUAllocation.available
         return "\(cpuModel), \(cores) cores" + (available < cores ? " (\(available) allocated)" : "") + ", "

@@ -125,12 +125,7 @@ struct Sweep: ParsableCommand {
             URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: here, isDirectory: true)).standardizedFileURL.path
         }
         // The tasks run in this folder (--chdir): a data path that does not resolve here fails every task.
-        var files = Set<String>()
-        for point in points where point.invalid == nil {
-            let data = try SpecLoader.parse(point.specText, file: "\(point.id)/point.yaml").data
-            files.formUnion([data.train, data.valid, data.test, data.vocabularyFile].compactMap { $0 })
-        }
-        if let missing = files.sorted().first(where: { !FileManager.default.fileExists(atPath: $0) }) {
+        if let missing = Set(points.flatMap(\.dataFiles)).sorted().first(where: { !FileManager.default.fileExists(atPath: $0) }) {
             throw RunError.unreadable(path: missing, reason: "the sweep's points read this file, which does not exist; relative data "
                 + "paths resolve against the working directory (\(here)), which becomes the script's --chdir: emit from the folder they are relative to")
         }

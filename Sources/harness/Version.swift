@@ -23,9 +23,7 @@ enum Version {
     /// `-target-cpu native` may use any of them and would die of SIGILL somewhere inside
     /// a run, so `harness` refuses to start instead.
     static var missingCPUFlags: [String] {
-        guard !BuildInfo.requiredCPUFlags.isEmpty, let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
-        let present = Set(line.split(separator: ":", maxSplits: 1).last?.split(separator: " ").map(String.init) ?? [])
-        return BuildInfo.requiredCPUFlags.filter { !present.contains($0) }
+        guard !BuildInfo.requiredCPUFlags.isEmpty, let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [] }
+        return MachineInfo.missingFlags(BuildInfo.requiredCPUFlags, cpuinfo: info)
     }
 }

@@ -46,4 +46,16 @@ struct RunLockTests {
         #expect(r.status == 0, "\(r.error)")
         #expect(try ResumeTests.result(in: folder + "/runs").threads == 1)
     }
+
+    /// The start-up check against SIGILL: a build tuned on an AVX-512 machine, run on a
+    /// Zen 1 (AVX2, no AVX-512), names exactly the missing flags; on the build machine none.
+    @Test func aBuildForANewerCPUNamesTheInstructionsThisOneLacks() {
+        let required = ["sse4_2", "avx", "fma", "avx2", "avx512f", "avx512bw", "avx512_fp16"]
+        let zen1 = "processor\t: 0\nmodel name\t: AMD EPYC 7551P 32-Core Processor\n"
+            + "flags\t\t: fpu vme sse sse2 ssse3 fma cx16 sse4_1 sse4_2 movbe popcnt aes xsave avx f16c rdrand avx2 bmi2 sha_ni\n"
+        #expect(MachineInfo.missingFlags(required, cpuinfo: zen1) == ["avx512f", "avx512bw", "avx512_fp16"])
+        let builder = "flags\t\t: " + required.joined(separator: " ") + " avx_vnni\n"
+        #expect(MachineInfo.missingFlags(required, cpuinfo: builder).isEmpty)
+        #expect(MachineInfo.missingFlags(required, cpuinfo: "Processor\t: AArch64\n").isEmpty, "no flags line: nothing to check")
+    }
 }

@@ -147,16 +147,6 @@ public final class GRULayer<T: Scalar>: RecurrentLayer {
 
     // MARK: Fused pointwise kernels (one row of the batch).
 
-    @inline(__always)
-    private func load(_ p: UnsafeMutablePointer<T>, _ j: Int, _ lanes: Int) -> T.Vector {
-        lanes == T.Vector.scalarCount ? p.vector(at: j) : p.partialVector(at: j, count: lanes)
-    }
-
-    @inline(__always)
-    private func store(_ v: T.Vector, _ p: UnsafeMutablePointer<T>, _ j: Int, _ lanes: Int) {
-        if lanes == T.Vector.scalarCount { p.setVector(v, at: j) } else { p.setPartialVector(v, at: j, count: lanes) }
-    }
-
     /// gates (3H): [r z n]ₓ in, activations r, z, n out; hiddenGates (3H): [r z n]ₕ;
     /// writes nₕ and h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}.
     @inline(__always)
@@ -167,15 +157,15 @@ public final class GRULayer<T: Scalar>: RecurrentLayer {
         var j = 0
         while j < h {
             let lanes = min(w, h - j)
-            let r = T.sigmoid(load(gates, j, lanes) + load(hiddenGates, j, lanes))
-            let z = T.sigmoid(load(gates, h + j, lanes) + load(hiddenGates, h + j, lanes))
-            let hn = load(hiddenGates, 2 * h + j, lanes)
-            let n = T.tanh(load(gates, 2 * h + j, lanes) + r * hn)
-            store(r, gates, j, lanes)
-            store(z, gates, h + j, lanes)
-            store(n, gates, 2 * h + j, lanes)
-            store(hn, hiddenN, j, lanes)
-            store((one - z) * n + z * load(previous, j, lanes), output, j, lanes)
+            let r = T.sigmoid(gates.vector(at: j, lanes: lanes) + hiddenGates.vector(at: j, lanes: lanes))
+            let z = T.sigmoid(gates.vector(at: h + j, lanes: lanes) + hiddenGates.vector(at: h + j, lanes: lanes))
+            let hn = hiddenGates.vector(at: 2 * h + j, lanes: lanes)
+            let n = T.tanh(gates.vector(at: 2 * h + j, lanes: lanes) + r * hn)
+            gates.setVector(r, at: j, lanes: lanes)
+            gates.setVector(z, at: h + j, lanes: lanes)
+            gates.setVector(n, at: 2 * h + j, lanes: lanes)
+            hiddenN.setVector(hn, at: j, lanes: lanes)
+            output.setVector((one - z) * n + z * previous.vector(at: j, lanes: lanes), at: j, lanes: lanes)
             j += w
         }
     }
@@ -191,18 +181,18 @@ public final class GRULayer<T: Scalar>: RecurrentLayer {
         var j = 0
         while j < h {
             let lanes = min(w, h - j)
-            let r = load(gates, j, lanes), z = load(gates, h + j, lanes), n = load(gates, 2 * h + j, lanes)
-            let dh = load(dOutput, j, lanes)
+            let r = gates.vector(at: j, lanes: lanes), z = gates.vector(at: h + j, lanes: lanes), n = gates.vector(at: 2 * h + j, lanes: lanes)
+            let dh = dOutput.vector(at: j, lanes: lanes)
             let dnPre = dh * (one - z) * (one - n * n)
-            let dzPre = dh * (load(previous, j, lanes) - n) * z * (one - z)
-            let drPre = dnPre * load(hiddenN, j, lanes) * r * (one - r)
-            store(drPre, dInputGates, j, lanes)
-            store(dzPre, dInputGates, h + j, lanes)
-            store(dnPre, dInputGates, 2 * h + j, lanes)
-            store(drPre, dHiddenGates, j, lanes)
-            store(dzPre, dHiddenGates, h + j, lanes)
-            store(dnPre * r, dHiddenGates, 2 * h + j, lanes)
-            if let dPrevious { store(load(dPrevious, j, lanes) + dh * z, dPrevious, j, lanes) }
+            let dzPre = dh * (previous.vector(at: j, lanes: lanes) - n) * z * (one - z)
+            let drPre = dnPre * hiddenN.vector(at: j, lanes: lanes) * r * (one - r)
+            dInputGates.setVector(drPre, at: j, lanes: lanes)
+            dInputGates.setVector(dzPre, at: h + j, lanes: lanes)
+            dInputGates.setVector(dnPre, at: 2 * h + j, lanes: lanes)
+            dHiddenGates.setVector(drPre, at: j, lanes: lanes)
+            dHiddenGates.setVector(dzPre, at: h + j, lanes: lanes)
+            dHiddenGates.setVector(dnPre * r, at: 2 * h + j, lanes: lanes)
+            if let dPrevious { dPrevious.setVector(dPrevious.vector(at: j, lanes: lanes) + dh * z, at: j, lanes: lanes) }
             j += w
         }
     }
