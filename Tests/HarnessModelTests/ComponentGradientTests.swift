@@ -131,16 +131,18 @@ struct ComponentGradientTests {
 
     @Test func lstmClipsAreActiveInTheCheckedCase() {
         // The clip case above must actually clip, or its check would prove nothing.
-        let arena = Arena()
+        // The context outlives the checks: y lives in its arena.
+        let context = StepContext(training: true)
         let configuration = LSTMConfiguration(inputSize: 3, hiddenSize: 5, projectionSize: 2, cellClip: 0.1, projectionClip: 0.05)
         let layer = LSTMLayer<Double>("lstm", configuration: configuration, initScale: 0.7)
         var g = SeededGenerator(seed: 11)
         _ = ParameterStore(layer.parameters, generator: &g)
         let state = RecurrentState<Double>(batchSize: 2, outputSize: 2, cellSize: 5)
-        let y = layer.forward(randomMatrix(8, 3, scale: 2, seed: 3, in: arena), steps: 4, batchSize: 2, state: state,
-                              context: StepContext(training: true))
+        let y = layer.forward(randomMatrix(8, 3, scale: 2, seed: 3, in: context.arena), steps: 4, batchSize: 2, state: state,
+                              context: context)
         #expect(y.array.contains { abs($0) == 0.05 }, "projection clip never engaged")
         #expect(state.c.array.contains { abs($0) == 0.1 }, "cell clip never engaged")
+        withExtendedLifetime(context) {}
     }
 
     @Test(arguments: [Dropout.Kind.standard, .variational])

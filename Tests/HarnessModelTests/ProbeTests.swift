@@ -183,13 +183,15 @@ struct ProbeTests {
         load(layer.weight, f.weight)
         load(layer.bias, f.bias)
         store.zeroGradients()
-        let arena = Arena()
-        let result = layer.fullSoftmax(matrix(f.hidden, rows: f.rows, in: arena), targets: f.targets, weights: nil,
-                                       gradientScale: T(1) / T(f.rows), rowLosses: nil, context: StepContext(training: true))
+        // The context outlives the checks: ∂h lives in its arena.
+        let context = StepContext(training: true)
+        let result = layer.fullSoftmax(matrix(f.hidden, rows: f.rows, in: context.arena), targets: f.targets, weights: nil,
+                                       gradientScale: T(1) / T(f.rows), rowLosses: nil, context: context)
         #expect(abs(result.nll / Double(f.rows) - f.mean_nll) <= tolerance * f.mean_nll)
         expectClose(result.dh!, f.grad_hidden, "softmax d hidden", tolerance: tolerance)
         expectClose(layer.weight.gradient, f.grad_weight, "softmax d W", tolerance: tolerance)
         expectClose(layer.bias.gradient, f.grad_bias, "softmax d b", tolerance: tolerance)
+        withExtendedLifetime(context) {}
     }
 
     @Test func fullSoftmaxMatchesPyTorchInDouble() { softmax(Double.self, tolerance: 1e-12) }
