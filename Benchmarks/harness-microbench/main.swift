@@ -65,7 +65,7 @@ func lstmpRate() -> Double {
 
 func softmaxRate() -> Double {
     let n = 700, d = 200, v = 10_000
-    let layer = OutputLayer<Float>(vocabularySize: v, inputSize: d, loss: .full, tiedTo: nil, initScale: 0.05)
+    let layer = SoftmaxLayer<Float>(vocabularySize: v, inputSize: d, tiedTo: nil, initScale: 0.05)
     var g = SeededGenerator(seed: 6)
     let store = ParameterStore(layer.parameters, generator: &g)
     let fixtures = Arena()
@@ -76,7 +76,7 @@ func softmaxRate() -> Double {
     let seconds = median {
         context.arena.reset()
         store.zeroGradients()
-        _ = layer.fullSoftmax(h, targets: targets, weights: nil, gradientScale: 1 / Float(n), rowLosses: nil, context: context)
+        layer.loss(h, targets: targets, weights: nil, gradientScale: 1 / Float(n), rowLosses: nil, context: context, sampling: &g)
     }
     return 3 * 2.0 * Double(n * d * v) / seconds / 1e9
 }

@@ -20,29 +20,26 @@ public struct BiLMConfiguration: Sendable, Equatable {
     public var direction: Direction
     public var encoder: TokenEncoderConfiguration
     public var recurrent: any RecurrentComponent
-    public var output: OutputLoss
-    public var tieWeights: Bool
+    public var output: any OutputComponent
     public var dropout: [Dropout]
     /// Uniform initialisation range of the weight matrices.
     public var initScale: Double
 
     public init(vocabularySize: Int, direction: Direction, encoder: TokenEncoderConfiguration,
-                recurrent: any RecurrentComponent, output: OutputLoss = .full, tieWeights: Bool = false,
+                recurrent: any RecurrentComponent, output: any OutputComponent = SoftmaxComponent(),
                 dropout: [Dropout] = [], initScale: Double = 0.1) {
         self.vocabularySize = vocabularySize
         self.direction = direction
         self.encoder = encoder
         self.recurrent = recurrent
         self.output = output
-        self.tieWeights = tieWeights
         self.dropout = dropout
         self.initScale = initScale
     }
 
     public static func == (a: BiLMConfiguration, b: BiLMConfiguration) -> Bool {
         a.vocabularySize == b.vocabularySize && a.direction == b.direction && a.encoder == b.encoder
-            && a.recurrent.isEqual(to: b.recurrent) && a.output == b.output && a.tieWeights == b.tieWeights
-            && a.dropout == b.dropout && a.initScale == b.initScale
+            && a.recurrent.isEqual(to: b.recurrent) && a.output.isEqual(to: b.output) && a.dropout == b.dropout && a.initScale == b.initScale
     }
 }
 
@@ -100,7 +97,7 @@ public final class BiLM<T: Scalar> {
     public let encoder: Encoder
     public let tokenDropout: TokenDropout<T>
     public let stacks: [RecurrentStack<T>]
-    public let output: OutputLayer<T>
+    public let output: any OutputLayer<T>
     public let store: ParameterStore<T>
     /// slot[id] = row of `id` among the step's distinct tokens, or −1 (char-CNN only).
     private var slot: [Int32]
@@ -136,7 +133,7 @@ public final class BiLM<T: Scalar> {
     private struct Parts {
         let encoder: Encoder
         let stacks: [RecurrentStack<T>]
-        let output: OutputLayer<T>
+        let output: any OutputLayer<T>
         /// Encoder, stacks, output; a tied table appears twice (the store binds it once).
         let parameters: [Parameter<T>]
 
@@ -151,11 +148,11 @@ public final class BiLM<T: Scalar> {
                 encoder = .word(table)
                 encoderParameters = table.parameters
                 embeddingSize = size
-                if configuration.tieWeights { tiedTable = table.table }
+                if configuration.output.tieWeights { tiedTable = table.table }
             case .charCNN(let charConfiguration):
                 guard let characters else { preconditionFailure("the char-CNN encoder needs a character table") }
                 precondition(characters.vocabularySize == v, "character table covers \(characters.vocabularySize) tokens, vocabulary has \(v)")
-                precondition(!configuration.tieWeights, "weight tying needs the word encoder")
+                precondition(!configuration.output.tieWeights, "weight tying needs the word encoder")
                 let cnn = CharCNNEncoder<T>(configuration: charConfiguration, characters: characters, initScale: scale)
                 encoder = .charCNN(cnn)
                 encoderParameters = cnn.parameters
@@ -170,8 +167,8 @@ public final class BiLM<T: Scalar> {
                 RecurrentStack<T>($0, inputSize: embeddingSize, component: configuration.recurrent,
                                   dropout: configuration.dropout, initScale: scale)
             }
-            output = OutputLayer(vocabularySize: v, inputSize: configuration.recurrent.outputSize, loss: configuration.output,
-                                 tiedTo: tiedTable, initScale: scale)
+            output = configuration.output.makeLayer(vocabularySize: v, inputSize: configuration.recurrent.outputSize,
+                                                    tiedTo: tiedTable, initScale: scale)
             parameters = encoderParameters + stacks.flatMap(\.parameters) + output.parameters
         }
     }
@@ -187,7 +184,7 @@ public final class BiLM<T: Scalar> {
     }
 
     /// The training step's loss and gradients (accumulated into `store.gradients`; zero
-    /// them first). Uses the sampled softmax when configured.
+    /// them first), with the output layer's training loss (e.g. sampled).
     /// - Returns: the objective (mean NLL per target × `lossScale`) and each direction's loss.
     @discardableResult
     public func trainingStep(_ batches: [SequenceBatch], carryState: Bool, lossScale: Double = 1,
@@ -278,21 +275,9 @@ public final class BiLM<T: Scalar> {
         let rowLosses = arena.allocate(rows, of: T.self)
         let targetCount = batches.reduce(0) { $0 + $1.targetCount }
         let scale = T(lossScale / Double(max(targetCount, 1)))
-        let dHidden: Matrix<T>?
-        if gradients, context.training, case .sampled = output.loss {
-            // Each direction draws its own negatives, as bilm-tf's two sampled_softmax_loss calls do.
-            let dh = arena.matrix(rows, p, of: T.self)
-            for d in batches.indices {
-                let part = output.sampledSoftmax(hidden.rows(d * n ..< (d + 1) * n), targets: targets + d * n, weights: weights + d * n,
-                                                 gradientScale: scale, rowLosses: rowLosses + d * n, context: context,
-                                                 generator: &sampling).dh
-                dh.row(d * n).update(from: part.base, count: part.count)
-            }
-            dHidden = dh
-        } else {
-            dHidden = output.fullSoftmax(hidden, targets: targets, weights: weights, gradientScale: gradients ? scale : nil,
-                                         rowLosses: rowLosses, context: context).dh
-        }
+        let dHidden = output.loss(hidden, segments: batches.count, targets: targets, weights: weights,
+                                  gradientScale: gradients ? scale : nil, rowLosses: rowLosses, context: context,
+                                  sampling: &sampling).dh
         var directions = DirectionLosses(count: batches.count)
         for d in batches.indices {
             directions[d] = DirectionLoss(nll: (0..<n).reduce(0.0) { $0 + Double(weights[d * n + $1]) * Double(rowLosses[d * n + $1]) },

@@ -15,7 +15,7 @@ extension BiLM {
 
     /// Training FLOPs per target token of one direction: 3 × (2 × multiply-adds of the
     /// forward matrix products), the convention of the PyTorch peer (backward ≈ 2 × forward).
-    /// The sampled softmax counts its K + 1 scored classes, the full softmax V.
+    /// The output layer counts what it scores (V classes for the full softmax, K + 1 for the sampled).
     public var trainingFLOPsPerToken: Double {
         var macs = 0.0
         let r = configuration.recurrent
@@ -34,10 +34,7 @@ extension BiLM {
             macs += Double(r.multiplyAdds(inputSize: input))
             input = r.outputSize
         }
-        switch configuration.output {
-        case .full: macs += Double(r.outputSize * configuration.vocabularySize)
-        case .sampled(let samples): macs += Double(r.outputSize * (samples + 1))
-        }
+        macs += Double(configuration.output.multiplyAdds(inputSize: r.outputSize, vocabularySize: configuration.vocabularySize))
         return 3 * 2 * macs
     }
 }

@@ -81,8 +81,7 @@ public struct ModelSpec: Sendable, Equatable {
     public var direction: Direction
     public var encoder: TokenEncoderSpec
     public var recurrent: any RecurrentComponent
-    public var output: OutputLoss
-    public var tieWeights: Bool
+    public var output: any OutputComponent
     public var dropout: [Dropout]
     public var initScale: Double
 
@@ -92,13 +91,13 @@ public struct ModelSpec: Sendable, Equatable {
         case .charCNN(let c, _): .charCNN(c)
         }
         return BiLMConfiguration(vocabularySize: vocabularySize, direction: direction, encoder: encoder,
-                                 recurrent: recurrent, output: output, tieWeights: tieWeights, dropout: dropout,
+                                 recurrent: recurrent, output: output, dropout: dropout,
                                  initScale: initScale)
     }
 
     public static func == (a: ModelSpec, b: ModelSpec) -> Bool {
-        a.direction == b.direction && a.encoder == b.encoder && a.recurrent.isEqual(to: b.recurrent) && a.output == b.output
-            && a.tieWeights == b.tieWeights && a.dropout == b.dropout && a.initScale == b.initScale
+        a.direction == b.direction && a.encoder == b.encoder && a.recurrent.isEqual(to: b.recurrent)
+            && a.output.isEqual(to: b.output) && a.dropout == b.dropout && a.initScale == b.initScale
     }
 }
 

@@ -172,8 +172,8 @@ public enum SpecLoader {
             default: break
             }
         }
-        return ModelSpec(direction: direction, encoder: encoder, recurrent: recurrent, output: output.loss,
-                         tieWeights: output.tieWeights, dropout: dropout, initScale: initScale)
+        return ModelSpec(direction: direction, encoder: encoder, recurrent: recurrent, output: output,
+                         dropout: dropout, initScale: initScale)
     }
 
     /// A component section without a default: missing is one error, not two.

@@ -49,20 +49,21 @@ public final class Experiment {
         if loadTraining, case .stream(let b, _) = data.batching, let problem = Self.streamShortfall(trainLines, batchSize: b) {
             throw DataError("the training split \(problem) (data.batching.batch_size \(b)); lower the batch size or add data", file: data.train)
         }
-        if loadTraining, let file = vocabularyFile ?? data.vocabularyFile, case .sampled = spec.model.output {
+        if loadTraining, let file = vocabularyFile ?? data.vocabularyFile, let reason = spec.model.output.frequencyOrderReason {
             let correlation = vocabulary.frequencyOrderCorrelation(with: train)
             if correlation < Self.minimumFrequencyOrder {
                 throw DataError(String(format: "the vocabulary is not ordered by frequency: the rank correlation of its order with the training counts is %.2f "
-                                       + "(below %.1f; 1 is perfectly ordered). Sampled softmax's log-uniform sampler assumes "
-                                       + "the most frequent words first and would draw the wrong negatives: sort the file by descending count, "
-                                       + "or leave out data.vocabulary.file to build it from train", correlation, Self.minimumFrequencyOrder),
+                                       + "(below %.1f; 1 is perfectly ordered). %@: sort the file by descending count, "
+                                       + "or leave out data.vocabulary.file to build it from train", correlation, Self.minimumFrequencyOrder, reason),
                                 file: file)
             }
         }
-        if case .sampled(let samples) = spec.model.output, samples >= vocabulary.count {
-            throw SpecErrors([SpecError("sampled-softmax samples (\(samples)) must be fewer than the vocabulary (\(vocabulary.count) entries)",
-                                        at: spec.locations["model.output.samples"] ?? SourceLocation(file: spec.file, line: 1, column: 1),
-                                        note: "use type: softmax, or fewer samples")], source: spec.source)
+        let problems = spec.model.output.problems(vocabularySize: vocabulary.count, inputSize: spec.model.recurrent.outputSize)
+        if !problems.isEmpty {
+            throw SpecErrors(problems.map {
+                SpecError($0.message, at: spec.locations["model.output.\($0.key)"] ?? SourceLocation(file: spec.file, line: 1, column: 1),
+                          note: $0.note)
+            }, source: spec.source)
         }
         let configuration = spec.model.configuration(vocabularySize: vocabulary.count)
         var characters: CharacterTable?

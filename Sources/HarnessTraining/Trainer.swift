@@ -57,7 +57,7 @@ public final class Trainer {
 
     var spec: ExperimentSpec { experiment.spec }
     var model: BiLM<Float> { experiment.model }
-    private var sampledLoss: Bool { if case .sampled = spec.model.output { true } else { false } }
+    private var sampledLoss: Bool { !spec.model.output.exactTrainingLoss }
 
     public func run() throws -> RunResult {
         sessionStart = Date()

@@ -12,7 +12,7 @@ struct BiLMTests {
     }
     static let sentences: [[Int32]] = [[1, 2, 3, 4, 5, 2, 6, 0], [1, 7, 8, 9, 0], [1, 2, 8, 4, 0]]
 
-    static func charConfiguration(dropout: [Dropout], output: OutputLoss = .full) -> BiLMConfiguration {
+    static func charConfiguration(dropout: [Dropout], output: any OutputComponent = SoftmaxComponent()) -> BiLMConfiguration {
         var cnn = CharCNNConfiguration()
         cnn.characterEmbeddingSize = 3
         cnn.filters = [.init(1, 2), .init(2, 3)]
@@ -28,8 +28,8 @@ struct BiLMTests {
         [SequenceBatch.sentences(sentences, backward: false), SequenceBatch.sentences(sentences, backward: true)]
     }
 
-    @Test(arguments: [OutputLoss.full, .sampled(samples: 4)])
-    func bidirectionalCharModelGradients(output: OutputLoss) {
+    @Test(arguments: [SoftmaxComponent(), SampledSoftmaxComponent(samples: 4)] as [any OutputComponent])
+    func bidirectionalCharModelGradients(output: any OutputComponent) {
         let dropout = [Dropout(.variational, rate: 0.2), Dropout(.word, rate: 0.2), Dropout(.embedding, rate: 0.2),
                        Dropout(.weightDrop, rate: 0.2)]
         var g = SeededGenerator(seed: 1)
@@ -53,15 +53,15 @@ struct BiLMTests {
         #expect(check.failures.isEmpty && check.checked > 500, "\(check.summary)")
     }
 
-    @Test(arguments: [OutputLoss.full, .sampled(samples: 4)])
-    func tiedWordModelGradientsInStreamMode(output: OutputLoss) {
+    @Test(arguments: [SoftmaxComponent(tieWeights: true), SampledSoftmaxComponent(samples: 4, tieWeights: true)] as [any OutputComponent])
+    func tiedWordModelGradientsInStreamMode(output: any OutputComponent) {
         let configuration = BiLMConfiguration(
             vocabularySize: 10, direction: .forward, encoder: .word(size: 3),
             recurrent: RecurrentConfiguration(layers: 2, hiddenSize: 5, projectionSize: 3),
-            output: output, tieWeights: true, dropout: [Dropout(.standard, rate: 0.3)], initScale: 0.5)
+            output: output, dropout: [Dropout(.standard, rate: 0.3)], initScale: 0.5)
         var g = SeededGenerator(seed: 2)
         let model = BiLM<Double>(configuration, generator: &g)
-        #expect(model.output.weight === model.store.parameter(named: "encoder.embedding"))
+        #expect(model.output.parameters.contains { $0 === model.store.parameter(named: "encoder.embedding") })
         let batch = SequenceBatch(steps: 3, batchSize: 2, inputs: [1, 2, 3, 4, 5, 6], targets: [3, 4, 5, 6, 7, 8])
         let context = StepContext(training: true)
         func objective() -> Double {
@@ -102,7 +102,7 @@ struct BiLMTests {
     }
 
     /// Losses of `steps` Adam steps of a small Float model, single-threaded BLAS.
-    private func trajectory(steps: Int, seed: UInt64, output: OutputLoss = .sampled(samples: 5)) -> [Double] {
+    private func trajectory(steps: Int, seed: UInt64, output: any OutputComponent = SampledSoftmaxComponent(samples: 5)) -> [Double] {
         let previousThreads = BLAS.threads
         BLAS.threads = 1
         defer { BLAS.threads = previousThreads }
@@ -129,7 +129,7 @@ struct BiLMTests {
     }
 
     @Test func tinyModelLossFalls() {
-        let losses = trajectory(steps: 150, seed: 9, output: .full)
+        let losses = trajectory(steps: 150, seed: 9, output: SoftmaxComponent())
         let first = losses.prefix(5).reduce(0, +) / 5, last = losses.suffix(5).reduce(0, +) / 5
         // Full-softmax NLL starts near log(V) = 2.30 and must fall by over a third on three
         // memorisable sentences.
@@ -146,7 +146,7 @@ struct BiLMTests {
 
     @Test func evaluationUsesTheFullSoftmaxAndNoDropout() {
         var g = SeededGenerator(seed: 4)
-        let model = BiLM<Double>(Self.charConfiguration(dropout: [Dropout(.standard, rate: 0.5)], output: .sampled(samples: 3)),
+        let model = BiLM<Double>(Self.charConfiguration(dropout: [Dropout(.standard, rate: 0.5)], output: SampledSoftmaxComponent(samples: 3)),
                                  characters: Self.table, generator: &g)
         let context = StepContext(training: false)
         let first = model.evaluate(Self.batches, carryState: false, context: context)

@@ -177,7 +177,7 @@ struct ProbeTests {
 
     private func softmax<T: Scalar>(_: T.Type, tolerance: Double) {
         let f = Self.fixture.softmax
-        let layer = OutputLayer<T>(vocabularySize: f.vocabulary, inputSize: f.input_size, loss: .full, tiedTo: nil, initScale: 0.1)
+        let layer = SoftmaxLayer<T>(vocabularySize: f.vocabulary, inputSize: f.input_size, tiedTo: nil, initScale: 0.1)
         var g = SeededGenerator(seed: 0)
         let store = ParameterStore(layer.parameters, generator: &g)
         load(layer.weight, f.weight)
@@ -185,8 +185,9 @@ struct ProbeTests {
         store.zeroGradients()
         // The context outlives the checks: ∂h lives in its arena.
         let context = StepContext(training: true)
-        let result = layer.fullSoftmax(matrix(f.hidden, rows: f.rows, in: context.arena), targets: f.targets, weights: nil,
-                                       gradientScale: T(1) / T(f.rows), rowLosses: nil, context: context)
+        var unused = SeededGenerator(seed: 0)
+        let result = layer.loss(matrix(f.hidden, rows: f.rows, in: context.arena), targets: f.targets, weights: nil,
+                                gradientScale: T(1) / T(f.rows), rowLosses: nil, context: context, sampling: &unused)
         #expect(abs(result.nll / Double(f.rows) - f.mean_nll) <= tolerance * f.mean_nll)
         expectClose(result.dh!, f.grad_hidden, "softmax d hidden", tolerance: tolerance)
         expectClose(layer.weight.gradient, f.grad_weight, "softmax d W", tolerance: tolerance)

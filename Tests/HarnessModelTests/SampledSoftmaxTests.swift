@@ -44,10 +44,10 @@ struct SampledSoftmaxTests {
     /// logits, the true class's own candidate column removed.
     @Test func lossMatchesTheDefinitionWithAccidentalHitsRemoved() {
         let v = 6, d = 3, k = 4
-        let layer = OutputLayer<Double>(vocabularySize: v, inputSize: d, loss: .sampled(samples: k), tiedTo: nil, initScale: 0.9)
+        let layer = SampledSoftmaxLayer<Double>(vocabularySize: v, inputSize: d, samples: k, tiedTo: nil, initScale: 0.9)
         var g = SeededGenerator(seed: 3)
         _ = ParameterStore(layer.parameters, generator: &g)
-        for i in 0..<v { layer.bias.value.base[i] = Double(i) * 0.1 }
+        for i in 0..<v { layer.full.bias.value.base[i] = Double(i) * 0.1 }
         let arena = Arena()
         let h: Matrix<Double> = randomMatrix(8, d, seed: 4, in: arena)
         let targets: [Int32] = [0, 1, 2, 3, 4, 5, 0, 1]
@@ -55,11 +55,11 @@ struct SampledSoftmaxTests {
         var sampling = SeededGenerator(seed: 5)
         _ = layer.sampledSoftmax(h, targets: targets, weights: nil, gradientScale: 1, rowLosses: &losses,
                                  context: StepContext(training: true), generator: &sampling)
-        let sampler = layer.sampler!
+        let sampler = layer.sampler
         var hits = 0
         func logit(_ r: Int, _ id: Int) -> Double {
-            var z = layer.bias.value.base[id] - sampler.logExpectedCount(id)
-            for j in 0..<d { z += h[r, j] * layer.weight.value[id, j] }
+            var z = layer.full.bias.value.base[id] - sampler.logExpectedCount(id)
+            for j in 0..<d { z += h[r, j] * layer.full.weight.value[id, j] }
             return z
         }
         for r in 0..<8 {

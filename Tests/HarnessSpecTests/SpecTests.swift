@@ -25,7 +25,7 @@ struct SpecRoundTripTests {
         let spec = try SpecLoader.parse(SpecErrorTests.base, file: "s.yaml", defaultName: "base")
         #expect(spec.name == "base" && spec.seed == 1)
         #expect(spec.model.direction == .bidirectional)
-        #expect(spec.model.output == .full && !spec.model.tieWeights)
+        #expect(spec.model.output.isEqual(to: SoftmaxComponent(tieWeights: false)))
         #expect(spec.training.optimizer == .adagrad(learningRate: 0.2, initialAccumulator: 1))
         #expect(spec.training.clipping == nil && spec.training.schedule == .constant)
         #expect(spec.model.recurrent.isEqual(to: RecurrentConfiguration(layers: 2, hiddenSize: 16, projectionSize: 8, residual: true)))

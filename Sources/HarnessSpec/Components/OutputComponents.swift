@@ -1,21 +1,15 @@
 import HarnessModel
 
-/// The output layer as a spec gives it.
-public struct OutputSpec: Sendable, Equatable {
-    public var loss: OutputLoss
-    public var tieWeights: Bool
-}
-
-extension Component where Product == OutputSpec {
+extension Component where Product == any OutputComponent {
     /// `softmax`: the full softmax over the vocabulary.
     static let softmax = Component("softmax", summary: "full softmax over the vocabulary") { r in
-        OutputSpec(loss: .full, tieWeights: r.bool("tie_weights", default: false, doc: "share W with the word embedding"))
+        SoftmaxComponent(tieWeights: r.bool("tie_weights", default: false, doc: "share W with the word embedding"))
     }
 
     /// `sampled-softmax`: log-uniform negatives shared by the batch; full softmax in evaluation.
     static let sampledSoftmax = Component("sampled-softmax",
                                           summary: "sampled softmax, log-uniform negatives drawn per step and direction (Jean et al. 2015)") { r in
-        OutputSpec(loss: .sampled(samples: r.int("samples", default: 8192, range: 1...Int.max, doc: "distinct negatives per step")),
-                   tieWeights: r.bool("tie_weights", default: false, doc: "share W with the word embedding"))
+        SampledSoftmaxComponent(samples: r.int("samples", default: 8192, range: 1...Int.max, doc: "distinct negatives per step"),
+                                tieWeights: r.bool("tie_weights", default: false, doc: "share W with the word embedding"))
     }
 }
