@@ -7,17 +7,21 @@ gradients computed by PyTorch (float64, autograd) for three components of the ha
   * the char-CNN token encoder with highway layers and projection (torch_bilm.py's
     CharEncoder), on character ids built with bilm-tf's numbering;
   * the full softmax with cross-entropy;
-  * nn.GRU (gate order r, z, n; weight_ih, weight_hh, bias_ih, bias_hh as the harness lays them out).
+  * nn.GRU (gate order r, z, n; weight_ih, weight_hh, bias_ih, bias_hh as the harness lays them out);
+  * nn.AdaptiveLogSoftmaxWithLoss (head.weight, tail.i.0.weight, tail.i.1.weight, as the harness names them).
 
 Each probe's loss is sum(output * R) for a fixed random R (or the mean NLL for the
-softmax), so every gradient is checked, not just the forward values.
+softmax and the adaptive softmax), so every gradient is checked, not just the forward values.
 Weights use the harness's layouts (documented per field below); gate order i, f, g, o.
 
 Regenerate (only needed when a probe changes):
     python3 -m venv .venv-torch && .venv-torch/bin/pip install torch numpy
-    .venv-torch/bin/python tools/make_probe_fixture.py
+    .venv-torch/bin/python tools/make_probe_fixture.py [--only PROBE ...]
+`--only` rewrites just the named probes and keeps the others' committed values as they
+are (regenerated on another CPU or torch version, they can differ in the last bit).
 The Swift tests read the committed JSON and do not need PyTorch.
 """
+import argparse
 import json
 import pathlib
 
@@ -163,11 +167,46 @@ def gru_probe():
     }
 
 
+def adaptive_softmax_probe():
+    """nn.AdaptiveLogSoftmaxWithLoss itself: D=8, V=13, cutoffs [4, 8], div_value 2 (tail
+    projections of 4 and 2 columns), targets in the head and in both tail clusters."""
+    N, D, V, cutoffs = 10, 8, 13, [4, 8]
+    asm = torch.nn.AdaptiveLogSoftmaxWithLoss(D, V, cutoffs, div_value=2.0)
+    with torch.no_grad():
+        for p in asm.parameters():
+            p.copy_(u(*p.shape, scale=0.6))
+    h = u(N, D, scale=1.0).requires_grad_()
+    targets = torch.tensor([0, 3, 4, 7, 8, 12, 1, 9, 5, 11])
+    result = asm(h, targets)  # output: log p(target) per row; loss: their negated mean
+    result.loss.backward()
+    return {
+        "rows": N, "input_size": D, "vocabulary": V, "cutoffs": cutoffs, "div_value": 2.0,
+        "hidden": flat(h), "targets": [int(t) for t in targets],
+        "head_weight": flat(asm.head.weight),
+        "tail_projections": [flat(t[0].weight) for t in asm.tail], "tail_weights": [flat(t[1].weight) for t in asm.tail],
+        "target_log_probs": flat(result.output), "mean_nll": result.loss.item(),
+        "log_prob_sums": flat(asm.log_prob(h).exp().sum(dim=1)),
+        "grad_hidden": flat(h.grad), "grad_head_weight": flat(asm.head.weight.grad),
+        "grad_tail_projections": [flat(t[0].weight.grad) for t in asm.tail],
+        "grad_tail_weights": [flat(t[1].weight.grad) for t in asm.tail],
+    }
+
+
 fixture = {
     "provenance": {"generator": "tools/make_probe_fixture.py", "torch": torch.__version__,
                    "dtype": "float64", "seed": 20261125},
     "lstmp": lstmp_probe(), "charcnn": charcnn_probe(), "softmax": softmax_probe(), "gru": gru_probe(),
+    "adaptive_softmax": adaptive_softmax_probe(),
 }
+parser = argparse.ArgumentParser()
+parser.add_argument("--only", nargs="+", choices=[k for k in fixture if k != "provenance"],
+                    help="rewrite just these probes, keeping the others as committed")
+args = parser.parse_args()
+if args.only:
+    committed = json.loads(OUT.read_text())
+    for key in args.only:
+        committed[key] = fixture[key]
+    fixture = committed
 OUT.parent.mkdir(parents=True, exist_ok=True)
 OUT.write_text(json.dumps(fixture, indent=1) + "\n")
 print(f"wrote {OUT} ({OUT.stat().st_size} bytes); lstmp: {fixture['lstmp']['note']}")

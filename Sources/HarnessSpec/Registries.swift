@@ -5,7 +5,7 @@ import HarnessModel
 public enum Registries {
     public static let tokenEncoder = Registry<TokenEncoderSpec>(kind: "token_encoder", [.word, .charCNN])
     public static let recurrent = Registry<any RecurrentComponent>(kind: "recurrent", [.lstm, .lstmProjected, .gru])
-    public static let output = Registry<any OutputComponent>(kind: "output", [.softmax, .sampledSoftmax])
+    public static let output = Registry<any OutputComponent>(kind: "output", [.softmax, .sampledSoftmax, .adaptiveSoftmax])
     public static let dropout = Registry<Dropout>(kind: "dropout", [.standard, .variational, .word, .embedding, .weightDrop])
     public static let optimizer = Registry<OptimizerSpec>(kind: "optimizer", [.sgd, .adagrad, .adam])
     public static let schedule = Registry<ScheduleSpec>(kind: "schedule", [.constant, .decay, .plateau])

@@ -1,5 +1,8 @@
+import Foundation
 import HarnessKernels
 @testable import HarnessModel
+import struct HarnessSpec.AdaptiveSoftmaxComponent
+import class HarnessSpec.AdaptiveSoftmaxLayer
 import class HarnessSpec.GRULayer
 import struct HarnessSpec.GRUComponent
 import Testing
@@ -212,6 +215,34 @@ struct ComponentGradientTests {
         let layer = SampledSoftmaxLayer<Double>(vocabularySize: 9, inputSize: 4, samples: 4, tiedTo: nil, initScale: 0.8)
         let check = checkOutput(layer)
         #expect(check.failures.isEmpty && check.checked > 30, "\(check.summary)")
+    }
+
+    @Test func adaptiveSoftmax() {
+        // V = 9 in a shortlist of 3 and clusters [3, 5) and [5, 9); the targets cover all
+        // three, and one of them is padding.
+        let layer = AdaptiveSoftmaxComponent(cutoffs: [3, 5], divValue: 2)
+            .makeLayer(vocabularySize: 9, inputSize: 4, tiedTo: nil as Parameter<Double>?, initScale: 0.8) as any OutputLayer<Double>
+        let check = checkOutput(layer)
+        #expect(check.failures.isEmpty && check.checked > 50, "\(check.summary)")
+    }
+
+    @Test func adaptiveSoftmaxIsANormalisedDistribution() {
+        // Σ_y p(y) = 1 over the whole vocabulary: the perplexity it reports is exact.
+        let v = 11
+        let layer = AdaptiveSoftmaxLayer<Double>(vocabularySize: v, inputSize: 5, cutoffs: [2, 6], projectionSizes: [3, 1],
+                                                 initScale: 0.9)
+        var g = SeededGenerator(seed: 12)
+        _ = ParameterStore(layer.parameters, generator: &g)
+        let context = StepContext(training: false)
+        let h: Matrix<Double> = randomMatrix(1, 5, scale: 2, seed: 13, in: context.arena)
+        var total = 0.0
+        for y in 0..<v {
+            var loss = [0.0]
+            var unused = SeededGenerator(seed: 0)
+            layer.loss(h, targets: [Int32(y)], weights: nil, gradientScale: nil, rowLosses: &loss, context: context, sampling: &unused)
+            total += Foundation.exp(-loss[0])
+        }
+        #expect(abs(total - 1) < 1e-12, "Σ p = \(total)")
     }
 
     @Test func checkerCatchesAWrongGradient() {

@@ -1,6 +1,8 @@
 import Foundation
 import HarnessKernels
 @testable import HarnessModel
+import class HarnessSpec.AdaptiveSoftmaxLayer
+import struct HarnessSpec.AdaptiveSoftmaxComponent
 import class HarnessSpec.GRULayer
 import Testing
 
@@ -39,10 +41,17 @@ struct ProbeTests {
             var grad_input: [Double], grad_input_weight: [Double], grad_recurrent_weight: [Double]
             var grad_input_bias: [Double], grad_recurrent_bias: [Double]
         }
+        struct AdaptiveSoftmax: Decodable {
+            var rows: Int, input_size: Int, vocabulary: Int, cutoffs: [Int], div_value: Double
+            var hidden: [Double], targets: [Int32], head_weight: [Double], tail_projections: [[Double]], tail_weights: [[Double]]
+            var target_log_probs: [Double], mean_nll: Double, log_prob_sums: [Double]
+            var grad_hidden: [Double], grad_head_weight: [Double], grad_tail_projections: [[Double]], grad_tail_weights: [[Double]]
+        }
         var lstmp: LSTMP
         var charcnn: CharCNN
         var softmax: Softmax
         var gru: GRU
+        var adaptive_softmax: AdaptiveSoftmax
     }
 
     static let fixture: Fixture = {
@@ -197,4 +206,45 @@ struct ProbeTests {
 
     @Test func fullSoftmaxMatchesPyTorchInDouble() { softmax(Double.self, tolerance: 1e-12) }
     @Test func fullSoftmaxMatchesPyTorchInFloat() { softmax(Float.self, tolerance: 2e-6) }
+
+    private func adaptiveSoftmax<T: Scalar>(_: T.Type, tolerance: Double) {
+        let f = Self.fixture.adaptive_softmax
+        #expect(f.log_prob_sums.allSatisfy { abs($0 - 1) < 1e-12 }, "PyTorch's distribution must be normalised")
+        let component = AdaptiveSoftmaxComponent(cutoffs: f.cutoffs, divValue: f.div_value)
+        let made: any OutputLayer<T> = component.makeLayer(vocabularySize: f.vocabulary, inputSize: f.input_size,
+                                                           tiedTo: nil as Parameter<T>?, initScale: 0.1)
+        let layer = made as! AdaptiveSoftmaxLayer<T>
+        var g = SeededGenerator(seed: 0)
+        let store = ParameterStore(layer.parameters, generator: &g)
+        load(layer.head, f.head_weight)
+        for i in layer.tails.indices {
+            load(layer.projections[i], f.tail_projections[i])
+            load(layer.tails[i], f.tail_weights[i])
+        }
+        store.zeroGradients()
+        // The context outlives the checks: ∂h lives in its arena.
+        let context = StepContext(training: true)
+        let h: Matrix<T> = matrix(f.hidden, rows: f.rows, in: context.arena)
+        var losses = [T](repeating: 0, count: f.rows)
+        var unused = SeededGenerator(seed: 0)
+        let evaluated = layer.loss(h, targets: f.targets, weights: nil, gradientScale: nil, rowLosses: &losses, context: context,
+                                   sampling: &unused).nll
+        #expect(abs(evaluated / Double(f.rows) - f.mean_nll) <= tolerance * f.mean_nll)
+        for r in 0..<f.rows {
+            #expect(abs(Double(losses[r]) + f.target_log_probs[r]) <= tolerance * 10, "row \(r): \(losses[r]) vs \(-f.target_log_probs[r])")
+        }
+        let trained = layer.loss(h, targets: f.targets, weights: nil, gradientScale: T(1) / T(f.rows),
+                                 rowLosses: nil, context: context, sampling: &unused)
+        #expect(abs(trained.nll - evaluated) <= tolerance * abs(evaluated), "training and evaluation compute the same exact NLL")
+        expectClose(trained.dh!, f.grad_hidden, "adaptive d hidden", tolerance: tolerance)
+        expectClose(layer.head.gradient, f.grad_head_weight, "adaptive d head", tolerance: tolerance)
+        for i in layer.tails.indices {
+            expectClose(layer.projections[i].gradient, f.grad_tail_projections[i], "adaptive d tail \(i) projection", tolerance: tolerance)
+            expectClose(layer.tails[i].gradient, f.grad_tail_weights[i], "adaptive d tail \(i) output", tolerance: tolerance)
+        }
+        withExtendedLifetime(context) {}
+    }
+
+    @Test func adaptiveSoftmaxMatchesPyTorchInDouble() { adaptiveSoftmax(Double.self, tolerance: 1e-12) }
+    @Test func adaptiveSoftmaxMatchesPyTorchInFloat() { adaptiveSoftmax(Float.self, tolerance: 2e-6) }
 }

@@ -104,6 +104,16 @@ struct SpecErrorTests {
              expected: ["s.yaml:5:44: error: filter width 7 exceeds max_characters 5"]),
         Case(name: "malformed filter", yaml: base.replacingOccurrences(of: "{type: word, dim: 8}", with: "{type: char-cnn, filters: [[3]]}"),
              expected: ["s.yaml:5:45: error: expected a filter [width, count] of positive integers in 'filters'"]),
+        Case(name: "adaptive cutoffs out of order", yaml: base.replacingOccurrences(
+                 of: "training:\n", with: "  output: {type: adaptive-softmax, cutoffs: [10, 5]}\ntraining:\n"),
+             expected: ["s.yaml:7:50: error: 'cutoffs' must increase strictly: 5 follows 10"]),
+        Case(name: "adaptive cutoff not an integer", yaml: base.replacingOccurrences(
+                 of: "training:\n", with: "  output: {type: adaptive-softmax, cutoffs: [2.5]}\ntraining:\n"),
+             expected: ["s.yaml:7:46: error: expected a positive integer in 'cutoffs'"]),
+        Case(name: "adaptive softmax with tied weights", yaml: base.replacingOccurrences(
+                 of: "training:\n", with: "  output: {type: adaptive-softmax, tie_weights: true}\ntraining:\n"),
+             expected: ["s.yaml:7:49: error: adaptive-softmax cannot tie weights: its head scores clusters as well as words, "
+                        + "and its tails are projected"]),
         Case(name: "clip without max", yaml: base + "  clip: {type: global-norm}\n",
              expected: ["s.yaml:9:9: error: missing required key 'max' in 'training.clip'"]),
         Case(name: "section of the wrong kind", yaml: base + "evaluation: [valid]\n",

@@ -82,13 +82,16 @@ struct RegistryTests {
                 let component = try SpecLoader.parse("data: {corpus: c}\nmodel: {token_encoder: {type: word, dim: 8}, recurrent: "
                                                      + item("recurrent", recurrent) + "}\n", file: "s.yaml").model.recurrent
                 let dropouts = Registries.dropout.types.filter { $0 != "standard" && ($0 != "weight-drop" || component.supportsWeightDrop) }
+                // Output layers sized for the six-word vocabulary below.
+                let small = ["sampled-softmax": "{type: sampled-softmax, samples: 3}",
+                             "adaptive-softmax": "{type: adaptive-softmax, cutoffs: [2, 4], div_value: 2}"]
                 for output in Registries.output.types {
                     specs.append("""
                         data: {corpus: c, batching: {type: stream}}
                         model:
                           token_encoder: \(item("token_encoder", encoder))
                           recurrent: \(item("recurrent", recurrent))
-                          output: \(output == "sampled-softmax" ? "{type: sampled-softmax, samples: 3}" : item("output", output))
+                          output: \(small[output] ?? item("output", output))
                           dropout: [\(dropouts.map { item("dropout", $0) }.joined(separator: ", "))]
                         training: {epochs: 1}
                         """)
@@ -112,6 +115,7 @@ struct RegistryTests {
             let spec = try SpecLoader.parse(text, file: "s.yaml")
             var generator = SeededGenerator(seed: 1)
             let words = ["<eos>", "<unk>", "a", "b", "c", "d"]
+            #expect(spec.model.output.problems(vocabularySize: words.count, inputSize: spec.model.recurrent.outputSize).isEmpty)
             let characters = CharacterTable(tokens: words.map { .word($0) }, maxCharacters: 50)
             let model = BiLM<Float>(spec.model.configuration(vocabularySize: words.count), characters: characters, generator: &generator)
             let batch = SequenceBatch(steps: 2, batchSize: 1, inputs: [2, 3], targets: [3, 4])

@@ -101,7 +101,8 @@ struct DataErrorTests {
                             message: "invalid UTF-8", file: "valid.txt", line: 2, column: 2)
     }
 
-    @Test func moreSamplesThanWordsIsASpecError() throws {
+    /// The spec errors of a word model with this `output` on the five-word corpus.
+    private func outputErrors(_ output: String) throws -> SpecErrors {
         let folder = temporaryFolder()
         for name in ["train", "valid", "test"] { _ = FileManager.default.createFile(atPath: "\(folder)/\(name).txt", contents: Data(text!)) }
         let spec = try SpecLoader.parse("""
@@ -109,12 +110,23 @@ struct DataErrorTests {
             model:
               token_encoder: {type: word, dim: 4}
               recurrent: {type: lstm, hidden: 4}
-              output: {type: sampled-softmax, samples: 10}
+              output: \(output)
             """, file: "s.yaml")
-        let errors = try #require(throws: SpecErrors.self) { try Experiment(spec) }
+        return try #require(throws: SpecErrors.self) { try Experiment(spec) }
+    }
+
+    @Test func moreSamplesThanWordsIsASpecError() throws {
+        let errors = try outputErrors("{type: sampled-softmax, samples: 10}")
         #expect(errors.errors.map(\.description) == [
             "s.yaml:5:44: error: sampled-softmax samples (10) must be fewer than the vocabulary (5 entries)"])
         #expect(ExitStatus.of(errors)?.code == 64)
+    }
+
+    @Test func adaptiveSoftmaxThatDoesNotFitTheDataIsASpecError() throws {
+        let errors = try outputErrors("{type: adaptive-softmax, cutoffs: [2, 5], div_value: 4}")
+        #expect(errors.errors.map(\.description) == [
+            "s.yaml:5:45: error: adaptive-softmax cutoffs must be at most 4 for a vocabulary of 5 entries; found 5",
+            "s.yaml:5:64: error: adaptive-softmax tail cluster 2 would project 4 inputs to 4 / 4.0^2 < 1 columns"])
     }
 }
 
