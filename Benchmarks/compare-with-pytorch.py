@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""The harness against the PyTorch peer on the reference configurations A-D and E (A with GRU layers).
+"""The harness against the PyTorch peer on the reference configurations A-D, E (A with GRU
+layers), F-full and F-adaptive (A on 33,278 words, full or adaptive softmax).
 
 Runs `harness bench` and `../shared/bench/torch_bilm.py` on the same configuration one
 after the other, ROUNDS times, at the same thread count, and prints each pass's
 training tokens/s, the medians, their ratio, and both peak memories. On a shared,
 noisy machine the ratio of alternating passes is the only honest comparison.
 
-    python3 Benchmarks/compare-with-pytorch.py [--configs A,B,C,D,E] [--threads 1,2] [--rounds 3]
+    python3 Benchmarks/compare-with-pytorch.py [--configs A,B,C,D,E,F-full,F-adaptive] [--threads 1,2] [--rounds 3]
         [--harness .build/release/harness] [--python /work/.venv-torch/bin/python]
 
 Needs a release build of the harness and a Python with torch and numpy.
@@ -31,6 +32,10 @@ PEER_ARGS = {
 }
 # E = A with GRU layers (nn.GRU in the peer).
 PEER_ARGS["E"] = PEER_ARGS["A"] + " --cell gru"
+# F = A on WikiText-2's vocabulary size; later arguments override earlier ones.
+PEER_ARGS["F-full"] = PEER_ARGS["A"].replace("--vocab-size 10000", "--vocab-size 33278").replace("--max-steps 410", "--max-steps 70")
+PEER_ARGS["F-adaptive"] = (PEER_ARGS["A"].replace("--vocab-size 10000", "--vocab-size 33278")
+                           + " --softmax adaptive --cutoffs 2000,10000 --div-value 4")
 
 
 def last_json(text):

@@ -7,7 +7,8 @@ import HarnessSpec
 /// `harness bench`: the PyTorch peer's reference configurations A–D
 /// (`../shared/bench/README.md`) on the same kind of synthetic data (Zipf(1) over a
 /// 10,000-word vocabulary, lines of 39 words), timed through the training step of
-/// `Trainer` (forward, backward, clipping, update).
+/// `Trainer` (forward, backward, clipping, update); and the plug-ins' own: E (A with GRU
+/// layers), F-full and F-adaptive (A on WikiText-2's 33,278 words, full or adaptive softmax).
 public enum Benchmark {
     public struct Configuration: Sendable {
         public var label: String
@@ -17,6 +18,8 @@ public enum Benchmark {
         public var syntheticTokens: Int
         /// Timed steps, after `warmup` untimed ones.
         public var steps: Int
+        /// Words of the synthetic corpus, specials included.
+        public var vocabularySize = 10_000
     }
 
     public struct Result: Codable, Sendable {
@@ -34,7 +37,6 @@ public enum Benchmark {
         public var peakMemoryBytes: Int
     }
 
-    static let vocabularySize = 10_000
     public static let warmup = 5
 
     private static let stream = "batching: {type: stream, batch_size: 20, bptt: %d}"
@@ -53,7 +55,8 @@ public enum Benchmark {
           clip: {type: global-norm, max: 10}
         """
 
-    private static func zaremba(hidden: Int, bptt: Int, dropout: String, initScale: Double, cell: String = "lstm") -> String {
+    private static func zaremba(hidden: Int, bptt: Int, dropout: String, initScale: Double, cell: String = "lstm",
+                                output: String = "{type: softmax}") -> String {
         """
         data:
           train: CORPUS/train.txt
@@ -63,7 +66,7 @@ public enum Benchmark {
           direction: forward
           token_encoder: {type: word, dim: \(hidden)}
           recurrent: {type: \(cell), layers: 2, hidden: \(hidden)}
-          output: {type: softmax}
+          output: \(output)
           init_scale: \(initScale)\(dropout)
         training:
           optimizer: {type: sgd, lr: 1}
@@ -88,12 +91,27 @@ public enum Benchmark {
                       syntheticTokens: 300_000, steps: 20),
         Configuration(label: "E", title: "A with GRU layers (2×200): the recurrent plug-in against the LSTM on the same sizes",
                       spec: zaremba(hidden: 200, bptt: 20, dropout: "", initScale: 0.1, cell: "gru"), syntheticTokens: 200_000, steps: 200),
+        Configuration(label: "F-full", title: "A on WikiText-2's vocabulary (33,278 words) with the full softmax",
+                      spec: zaremba(hidden: 200, bptt: 20, dropout: "", initScale: 0.1), syntheticTokens: 200_000, steps: 60,
+                      vocabularySize: wikiText2Words),
+        Configuration(label: "F-adaptive", title: "F-full with the adaptive softmax, cutoffs [2000, 10000], div_value 4",
+                      spec: zaremba(hidden: 200, bptt: 20, dropout: "", initScale: 0.1,
+                                    output: "{type: adaptive-softmax, cutoffs: [2000, 10000], div_value: 4}"),
+                      syntheticTokens: 200_000, steps: 200, vocabularySize: wikiText2Words),
     ]
 
+    /// WikiText-2's vocabulary size (Merity et al. 2016), `<eos>` and `<unk>` included.
+    static let wikiText2Words = 33_278
+
+    /// The configuration labelled `label`, whatever its case.
+    public static func configuration(_ label: String) -> Configuration? {
+        configurations.first { $0.label.uppercased() == label.uppercased() }
+    }
+
     /// Writes `train.txt` (Zipf(1) word ids, 39 per line) and `vocabulary.txt` (all
-    /// 10,000 words, most frequent first) into `folder`. Words are random letters and
-    /// their rank, as the peer's synthetic vocabulary, so that the char-CNN sees words.
-    public static func writeSyntheticCorpus(tokens: Int, to folder: String) throws {
+    /// `vocabularySize` words, most frequent first) into `folder`. Words are random letters
+    /// and their rank, as the peer's synthetic vocabulary, so that the char-CNN sees words.
+    public static func writeSyntheticCorpus(tokens: Int, vocabularySize: Int, to folder: String) throws {
         var generator = SeededGenerator(seed: 1)
         let letters = Array("abcdefghijklmnopqrstuvwxyz")
         let words = (0..<vocabularySize - 3).map { rank -> String in

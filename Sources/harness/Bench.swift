@@ -7,7 +7,7 @@ import HarnessTraining
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time the reference configurations A–D of the PyTorch peer, and E (A with GRU layers), on synthetic data.",
+        abstract: "Time the PyTorch peer's reference configurations A–D, and E (A with GRU layers), F-full and F-adaptive (A on 33,278 words, full or adaptive softmax), on synthetic data.",
         discussion: """
             Per configuration and thread count: training tokens/s, model FLOPs utilization against the \
             sgemm rate measured first at the same thread count, the step's time split by component, heap \
@@ -30,8 +30,9 @@ struct Bench: ParsableCommand {
     func run() throws {
         let labels = configs.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() }
         let chosen = try labels.map { label in
-            guard let c = Benchmark.configurations.first(where: { $0.label == label }) else {
-                throw ValidationError("unknown configuration '\(label)'; expected A, B, C or D")
+            guard let c = Benchmark.configuration(label) else {
+                throw ValidationError("unknown configuration '\(label)'; expected one of "
+                                      + Benchmark.configurations.map(\.label).joined(separator: ", "))
             }
             return c
         }
@@ -66,9 +67,11 @@ struct Bench: ParsableCommand {
     }
 
     private func measure(_ configuration: Benchmark.Configuration, threads: Int) throws -> Benchmark.Result {
-        let corpus = FileManager.default.temporaryDirectory.appendingPathComponent("harness-bench-\(configuration.syntheticTokens)").path
+        let corpus = FileManager.default.temporaryDirectory
+            .appendingPathComponent("harness-bench-\(configuration.syntheticTokens)-\(configuration.vocabularySize)").path
         if !FileManager.default.fileExists(atPath: corpus + "/vocabulary.txt") {
-            try Benchmark.writeSyntheticCorpus(tokens: configuration.syntheticTokens, to: corpus)
+            try Benchmark.writeSyntheticCorpus(tokens: configuration.syntheticTokens, vocabularySize: configuration.vocabularySize,
+                                               to: corpus)
         }
         BLAS.threads = threads
         let sgemm = Benchmark.sgemmGFLOPS()

@@ -67,16 +67,21 @@ public struct AdaptiveSoftmaxComponent: OutputComponent, Equatable {
                                        initScale: initScale)
     }
 
-    /// D·(c₀ + clusters) + Σᵢ (D·dᵢ + dᵢ·sizeᵢ): the head and every tail cluster, as the
-    /// PyTorch peer counts it. An upper bound: a tail runs only for its own targets.
+    /// D·(c₀ + clusters) + Σᵢ shareᵢ·(D·dᵢ + dᵢ·sizeᵢ): the head for every token, tail
+    /// cluster i for its share of the tokens, expected under Zipf's law (the frequency of
+    /// the word of rank r ∝ 1/r, so shareᵢ = Σ_{cᵢ ≤ r < cᵢ₊₁} 1/(r+1) / Σ_{r < V} 1/(r+1)).
+    /// The PyTorch peer counts every tail for every token, an upper bound.
     public func multiplyAdds(inputSize: Int, vocabularySize: Int) -> Int {
         let bounds = cutoffs + [vocabularySize]
-        var macs = inputSize * (cutoffs[0] + cutoffs.count)
+        func harmonic(_ range: Range<Int>) -> Double { range.reduce(0.0) { $0 + 1 / Double($1 + 1) } }
+        let total = harmonic(0 ..< vocabularySize)
+        var macs = Double(inputSize * (cutoffs[0] + cutoffs.count))
         for i in cutoffs.indices {
             let d = projectionSize(cluster: i, inputSize: inputSize)
-            macs += inputSize * d + d * (bounds[i + 1] - bounds[i])
+            let share = harmonic(bounds[i] ..< bounds[i + 1]) / total
+            macs += share * Double(inputSize * d + d * (bounds[i + 1] - bounds[i]))
         }
-        return macs
+        return Int(macs.rounded())
     }
 }
 
