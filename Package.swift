@@ -55,7 +55,7 @@ let package = Package(
         .target(
             name: "HarnessSpec",
             // HarnessKernels: a component file holds its layer's math next to its keys.
-            dependencies: ["HarnessModel", "HarnessKernels", .product(name: "Yams", package: "Yams")],
+            dependencies: ["HarnessModel", "HarnessKernels", "HarnessData", .product(name: "Yams", package: "Yams")],
             swiftSettings: optimized
         ),
 

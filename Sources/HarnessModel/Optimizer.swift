@@ -1,8 +1,13 @@
 import HarnessKernels
 
 /// An update rule over a whole `ParameterStore` (one flat buffer), with the
-/// per-parameter state it needs laid out the same way.
+/// per-parameter state it needs laid out the same way: SGD, Adagrad, Adam, or a
+/// researcher's own.
+///
+/// Mark `step` `@_specialize(where T == Float)`: the trainer calls it through this
+/// protocol, where the compiler cannot see the concrete type.
 public protocol Optimizer: AnyObject {
+    /// The current rate (the learning-rate schedule sets it at each epoch's start).
     var learningRate: Double { get set }
     /// Updates applied so far (Adam's bias correction depends on it).
     var steps: Int { get set }
@@ -11,6 +16,23 @@ public protocol Optimizer: AnyObject {
     /// The per-parameter state for a store of `count` values (allocated and initialised
     /// if need be), to save in and restore from checkpoints.
     func stateBuffers(count: Int) -> [UnsafeMutableBufferPointer<Double>]
+}
+
+/// A kind of optimizer as a spec chooses it (`training.optimizer: {type: …}`): its
+/// hyperparameters, read from the spec by its registry entry, and the optimizer they make.
+public protocol OptimizerComponent: Sendable {
+    /// The `type:` name in specs.
+    var type: String { get }
+    /// The initial learning rate, where the schedule starts.
+    var learningRate: Double { get }
+    /// A new optimizer with these hyperparameters and empty state.
+    func makeOptimizer() -> any Optimizer
+    /// Value equality across conforming types (specs compare them).
+    func isEqual(to other: any OptimizerComponent) -> Bool
+}
+
+extension OptimizerComponent where Self: Equatable {
+    public func isEqual(to other: any OptimizerComponent) -> Bool { (other as? Self) == self }
 }
 
 /// Flat state buffers (one per kind of state), allocated on first use at the store's size.

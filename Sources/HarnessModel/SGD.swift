@@ -3,18 +3,39 @@ import HarnessKernels
 /// Stochastic gradient descent, optionally with momentum (PyTorch's convention:
 /// v ← μ·v + g, w ← w − lr·v).
 public final class SGD: Optimizer {
+    /// `sgd`'s keys.
+    public struct Hyperparameters: OptimizerComponent, Equatable {
+        public var learningRate: Double
+        /// μ; 0 is plain SGD.
+        public var momentum: Double
+
+        public init(learningRate: Double, momentum: Double = 0) {
+            self.learningRate = learningRate
+            self.momentum = momentum
+        }
+
+        public var type: String { "sgd" }
+        public func makeOptimizer() -> any Optimizer { SGD(self) }
+    }
+
+    public let hyperparameters: Hyperparameters
     public var learningRate: Double
-    public let momentum: Double
     private let state = OptimizerState()
     public var steps = 0
 
-    public init(learningRate: Double, momentum: Double = 0) {
-        self.learningRate = learningRate
-        self.momentum = momentum
+    public init(_ hyperparameters: Hyperparameters) {
+        self.hyperparameters = hyperparameters
+        learningRate = hyperparameters.learningRate
     }
 
+    public convenience init(learningRate: Double, momentum: Double = 0) {
+        self.init(Hyperparameters(learningRate: learningRate, momentum: momentum))
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func step<T: Scalar>(_ store: ParameterStore<T>) {
-        let w = store.values, g = store.gradients
+        let w = store.values, g = store.gradients, momentum = hyperparameters.momentum
         steps += 1
         if momentum == 0 {
             axpy(store.count, T(-learningRate), g.baseAddress!, w.baseAddress!)
@@ -28,7 +49,7 @@ public final class SGD: Optimizer {
     }
 
     public func stateBuffers(count: Int) -> [UnsafeMutableBufferPointer<Double>] {
-        guard momentum != 0 else { return [] }
+        guard hyperparameters.momentum != 0 else { return [] }
         state.prepare(count: count, buffers: 1)
         return state.buffers
     }

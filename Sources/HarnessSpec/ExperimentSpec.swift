@@ -1,5 +1,6 @@
 import Foundation
 import HarnessKernels
+import HarnessData
 import HarnessModel
 
 /// Everything a run needs, typed and checked. Read from YAML by `SpecLoader`; its
@@ -46,34 +47,22 @@ public struct DataSpec: Sendable, Equatable {
     public var maxTrainTokens: Int?
     /// Read at most this many validation / test tokens.
     public var maxEvalTokens: Int?
-    public var batching: BatchingSpec
+    public var batching: any BatchingComponent
     /// Batch size for evaluation (defaults to the training batch size).
     public var evalBatchSize: Int
+
+    public static func == (a: DataSpec, b: DataSpec) -> Bool {
+        a.train == b.train && a.valid == b.valid && a.test == b.test && a.minCount == b.minCount
+            && a.maxVocabularySize == b.maxVocabularySize && a.vocabularyFile == b.vocabularyFile
+            && a.maxTrainTokens == b.maxTrainTokens && a.maxEvalTokens == b.maxEvalTokens
+            && a.batching.isEqual(to: b.batching) && a.evalBatchSize == b.evalBatchSize
+    }
 
     /// `path` made absolute against the working directory, `.` and `..` removed.
     public static func absolute(_ path: String) -> String {
         let folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
         return URL(fileURLWithPath: path, relativeTo: folder).standardizedFileURL.path
     }
-}
-
-/// How a split is cut into steps.
-public enum BatchingSpec: Sendable, Equatable {
-    /// One long token stream in B columns, windows of `bptt` steps, LSTM state carried
-    /// across windows (Zaremba et al.; the protocol of PTB/WikiText numbers).
-    case stream(batchSize: Int, bptt: Int)
-    /// Whole sentences `<bos> … <eos>`, cut into pieces of at most `maxLength` targets,
-    /// shuffled in training (length-bucketed with `bucket`), padded and masked; state
-    /// reset per batch.
-    case sentences(batchSize: Int, maxLength: Int, bucket: Bool)
-
-    public var batchSize: Int {
-        switch self {
-        case .stream(let b, _), .sentences(let b, _, _): return b
-        }
-    }
-
-    public var carriesState: Bool { if case .stream = self { return true } else { return false } }
 }
 
 /// The model's shape; the vocabulary size comes from the data.
@@ -113,28 +102,6 @@ public enum TokenEncoderSpec: Sendable, Equatable {
     }
 }
 
-public enum OptimizerSpec: Sendable, Equatable {
-    case sgd(learningRate: Double, momentum: Double)
-    case adagrad(learningRate: Double, initialAccumulator: Double)
-    case adam(learningRate: Double, beta1: Double, beta2: Double, epsilon: Double)
-
-    public var learningRate: Double {
-        switch self {
-        case .sgd(let lr, _), .adagrad(let lr, _), .adam(let lr, _, _, _): return lr
-        }
-    }
-}
-
-/// How the learning rate changes between epochs.
-public enum ScheduleSpec: Sendable, Equatable {
-    case constant
-    /// lr ×= factor at the start of every epoch after `afterEpoch` (Zaremba et al.).
-    case decay(factor: Double, afterEpoch: Int)
-    /// lr ×= factor when the validation perplexity has not improved for `patience`
-    /// epochs (pytorch/examples: ÷4 with patience 0).
-    case plateau(factor: Double, patience: Int)
-}
-
 /// The loss that is differentiated.
 public enum LossReduction: String, Sendable, Equatable, CaseIterable {
     /// Mean NLL per target token.
@@ -147,9 +114,9 @@ public struct TrainingSpec: Sendable, Equatable {
     public var epochs: Int
     /// Stop after this many training target tokens, whatever the epoch.
     public var maxTokens: Int?
-    public var optimizer: OptimizerSpec
-    public var clipping: GradientClipping?
-    public var schedule: ScheduleSpec
+    public var optimizer: any OptimizerComponent
+    public var clipping: (any GradientClipping)?
+    public var schedule: any ScheduleComponent
     /// Stop when the validation perplexity has not improved for this many epochs.
     public var earlyStoppingPatience: Int?
     public var loss: LossReduction
@@ -163,6 +130,21 @@ public struct TrainingSpec: Sendable, Equatable {
     public var checkpoint: CheckpointPolicy = CheckpointPolicy()
     /// What a NaN or infinite loss or gradient does.
     public var onNonFinite: NonFiniteAction = .stop
+
+    public static func == (a: TrainingSpec, b: TrainingSpec) -> Bool {
+        a.epochs == b.epochs && a.maxTokens == b.maxTokens && a.optimizer.isEqual(to: b.optimizer) 
+            && sameClipping(a.clipping, b.clipping)
+            && a.schedule.isEqual(to: b.schedule) && a.earlyStoppingPatience == b.earlyStoppingPatience && a.loss == b.loss
+            && a.logEvery == b.logEvery && a.threads == b.threads && a.checkpoint == b.checkpoint && a.onNonFinite == b.onNonFinite
+    }
+
+    private static func sameClipping(_ a: (any GradientClipping)?, _ b: (any GradientClipping)?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): true
+        case let (a?, b?): a.isEqual(to: b)
+        default: false
+        }
+    }
 }
 
 /// How often a run writes its resumable checkpoint (`train.ckpt`): after every epoch,

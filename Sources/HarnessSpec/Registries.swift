@@ -1,3 +1,4 @@
+import HarnessData
 import HarnessModel
 
 /// Every component kind and its components, written out: adding a component is one
@@ -7,10 +8,10 @@ public enum Registries {
     public static let recurrent = Registry<any RecurrentComponent>(kind: "recurrent", [.lstm, .lstmProjected, .gru])
     public static let output = Registry<any OutputComponent>(kind: "output", [.softmax, .sampledSoftmax, .adaptiveSoftmax])
     public static let dropout = Registry<Dropout>(kind: "dropout", [.standard, .variational, .word, .embedding, .weightDrop])
-    public static let optimizer = Registry<OptimizerSpec>(kind: "optimizer", [.sgd, .adagrad, .adam])
-    public static let schedule = Registry<ScheduleSpec>(kind: "schedule", [.constant, .decay, .plateau])
-    public static let batching = Registry<BatchingSpec>(kind: "batching", [.stream, .sentences])
-    public static let clipping = Registry<GradientClipping?>(kind: "clip", [.none, .value, .globalNorm])
+    public static let optimizer = Registry<any OptimizerComponent>(kind: "optimizer", [.sgd, .adagrad, .adam])
+    public static let schedule = Registry<any ScheduleComponent>(kind: "schedule", [.constant, .decay, .plateau])
+    public static let batching = Registry<any BatchingComponent>(kind: "batching", [.stream, .sentences])
+    public static let clipping = Registry<(any GradientClipping)?>(kind: "clip", [.none, .value, .globalNorm])
 
     /// (kind, [(type, summary, resolved defaults)]) for `harness components`.
     public static var catalog: [(kind: String, where: String, entries: [(type: String, summary: String, defaults: ResolvedValue)])] {

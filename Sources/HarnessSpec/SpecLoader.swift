@@ -252,8 +252,8 @@ public enum SpecLoader {
                 source.error("early stopping needs a validation split (data.valid or data.corpus)",
                              at: source.locations["training.early_stopping.patience"] ?? root)
             }
-            if case .plateau = training.schedule {
-                source.error("the plateau schedule needs a validation split (data.valid or data.corpus)",
+            if training.schedule.needsValidation {
+                source.error("the \(training.schedule.type) schedule needs a validation split (data.valid or data.corpus)",
                              at: source.locations["training.schedule"] ?? root)
             }
         }

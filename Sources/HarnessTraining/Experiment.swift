@@ -30,7 +30,7 @@ public final class Experiment {
     public init(_ spec: ExperimentSpec, vocabularyFile: String? = nil, loadTraining: Bool = true) throws {
         self.spec = spec
         let data = spec.data
-        let withBOS = { if case .sentences = data.batching { true } else { false } }()
+        let withBOS = data.batching.usesBeginOfSentence
         let trainLines = loadTraining || vocabularyFile == nil ? try TextFile.read(data.train, maxTokens: data.maxTrainTokens) : []
         if loadTraining && trainLines.allSatisfy(\.isEmpty) {
             throw DataError(trainLines.isEmpty ? "the training split is empty" : "the training split has no tokens, only blank lines",
@@ -46,8 +46,9 @@ public final class Experiment {
         train = vocabulary.encode(trainLines)
         valid = try data.valid.map { vocabulary.encode(try Self.evaluationLines($0, split: "valid", spec: spec)) }
         test = try data.test.map { vocabulary.encode(try Self.evaluationLines($0, split: "test", spec: spec)) }
-        if loadTraining, case .stream(let b, _) = data.batching, let problem = Self.streamShortfall(trainLines, batchSize: b) {
-            throw DataError("the training split \(problem) (data.batching.batch_size \(b)); lower the batch size or add data", file: data.train)
+        if loadTraining, let problem = data.batching.shortfall(trainLines, batchSize: data.batching.batchSize) {
+            throw DataError("the training split \(problem) (data.batching.batch_size \(data.batching.batchSize)); lower the batch size or add data",
+                            file: data.train)
         }
         if loadTraining, let file = vocabularyFile ?? data.vocabularyFile, let reason = spec.model.output.frequencyOrderReason {
             let correlation = vocabulary.frequencyOrderCorrelation(with: train)
@@ -101,34 +102,21 @@ public final class Experiment {
     private static func evaluationLines(_ path: String, split: String, spec: ExperimentSpec) throws -> [[String]] {
         let lines = try TextFile.read(path, maxTokens: spec.data.maxEvalTokens)
         if lines.isEmpty { throw DataError("the \(split) split is empty: there is nothing to score", file: path) }
-        if case .stream = spec.data.batching, let problem = streamShortfall(lines, batchSize: spec.data.evalBatchSize) {
+        if let problem = spec.data.batching.shortfall(lines, batchSize: spec.data.evalBatchSize) {
             throw DataError("the \(split) split \(problem) (data.eval_batch_size \(spec.data.evalBatchSize)); lower data.eval_batch_size",
                             file: path)
         }
         return lines
     }
 
-    /// Why stream batching scores nothing of `lines` (`Batching.scoredTargetsPerColumn`), or nil.
-    private static func streamShortfall(_ lines: [[String]], batchSize: Int) -> String? {
-        let tokens = lines.reduce(0) { $0 + $1.count + 1 }
-        guard Batching.scoredTargetsPerColumn(tokens: tokens, batchSize: batchSize) == 0 else { return nil }
-        return "has \(tokens) tokens (<eos> included): stream mode scores nothing with fewer than 2 per batch column, \(2 * batchSize) in all"
-    }
-
     /// The steps of one pass over `lines`; training passes shuffle (sentences mode).
     public func batches(_ lines: [[Int32]], training: Bool) -> [[SequenceBatch]] {
-        switch spec.data.batching {
-        case .stream(let b, let bptt):
-            return Batching.stream(lines, eos: vocabulary.eosID, batchSize: training ? b : spec.data.evalBatchSize, bptt: bptt,
-                                   backwardDirections: backwardDirections)
-        case .sentences(let b, let maxLength, let bucket):
-            var generator: SeededGenerator? = training ? streams.data : nil
-            let steps = Batching.sentences(lines, bos: vocabulary.bosID!, eos: vocabulary.eosID,
-                                           batchSize: training ? b : spec.data.evalBatchSize, maxLength: maxLength,
-                                           bucket: bucket, backwardDirections: backwardDirections, shuffle: &generator)
-            if training, let generator { streams.data = generator }
-            return steps
-        }
+        let batching = spec.data.batching
+        var generator: SeededGenerator? = training ? streams.data : nil
+        let steps = batching.batches(lines, vocabulary: vocabulary, batchSize: training ? batching.batchSize : spec.data.evalBatchSize,
+                                     backwardDirections: backwardDirections, shuffle: &generator)
+        if training, let generator { streams.data = generator }
+        return steps
     }
 
     /// Perplexity of `lines` under the full softmax, no dropout, state carried in stream mode.

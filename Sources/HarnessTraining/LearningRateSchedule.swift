@@ -1,14 +1,14 @@
-import HarnessSpec
+import HarnessModel
 
-/// The learning rate over epochs, and the validation bookkeeping it shares with early
-/// stopping.
+/// The learning rate over epochs as the spec's `ScheduleComponent` sets it, and the
+/// validation bookkeeping it shares with early stopping.
 public struct LearningRateSchedule: Sendable {
-    public let spec: ScheduleSpec
+    public let component: any ScheduleComponent
     public private(set) var rate: Double
     private var epochsSinceDrop = 0
 
-    public init(_ spec: ScheduleSpec, initialRate: Double) {
-        self.spec = spec
+    public init(_ component: any ScheduleComponent, initialRate: Double) {
+        self.component = component
         rate = initialRate
     }
 
@@ -25,21 +25,12 @@ public struct LearningRateSchedule: Sendable {
 
     /// Called before epoch `epoch` (1-based) starts.
     public mutating func startEpoch(_ epoch: Int) {
-        if case .decay(let factor, let after) = spec, epoch > after { rate *= factor }
+        rate = component.rate(atStartOf: epoch, previous: rate)
     }
 
     /// Called after validation; `improved` is whether it beat the best so far.
     public mutating func endEpoch(improved: Bool) {
-        guard case .plateau(let factor, let patience) = spec else { return }
-        if improved {
-            epochsSinceDrop = 0
-        } else {
-            epochsSinceDrop += 1
-            if epochsSinceDrop > patience {
-                rate *= factor
-                epochsSinceDrop = 0
-            }
-        }
+        rate = component.rate(afterValidation: improved, previous: rate, epochsSinceDrop: &epochsSinceDrop)
     }
 }
 

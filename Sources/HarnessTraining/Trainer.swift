@@ -27,7 +27,7 @@ public final class Trainer {
     /// The command that resumes this run, for the message after an interruption.
     public var resumeCommand: String?
 
-    let optimizer: ConcreteOptimizer
+    let optimizer: any Optimizer
     var schedule: LearningRateSchedule
     var stopping: EarlyStopping
     let context: StepContext
@@ -48,7 +48,7 @@ public final class Trainer {
         self.directory = directory
         self.progress = progress
         let training = experiment.spec.training
-        optimizer = ConcreteOptimizer(training.optimizer)
+        optimizer = training.optimizer.makeOptimizer()
         schedule = LearningRateSchedule(training.schedule, initialRate: training.optimizer.learningRate)
         stopping = EarlyStopping(patience: training.earlyStoppingPatience)
         context = StepContext(training: true, dropoutGenerator: experiment.streams.dropout)

@@ -116,7 +116,7 @@ struct BiLMTests {
             context.arena.reset()
             model.store.zeroGradients()
             losses.append(model.trainingStep(Self.batches, carryState: false, context: context, sampling: &streams.sampling).objective)
-            GradientClipping.globalNorm(10).apply(to: model.store)
+            GlobalNormClipping(maximum: 10).apply(to: model.store)
             optimizer.step(model.store)
         }
         return losses

@@ -45,7 +45,7 @@ struct OptimizerTests {
 
     @Test func clipByValue() {
         let s = store([0, 0, 0], gradient: [5, -7, 0.5])
-        let norm = GradientClipping.value(1).apply(to: s)
+        let norm = ValueClipping(limit: 1).apply(to: s)
         #expect(Array(s.gradients) == [1, -1, 0.5])
         let expected: Double = (25.0 + 49 + 0.25).squareRoot()
         #expect(abs(norm - expected) < 1e-12)
@@ -53,10 +53,10 @@ struct OptimizerTests {
 
     @Test func clipByGlobalNorm() {
         let s = store([0, 0], gradient: [3, 4])
-        GradientClipping.globalNorm(1).apply(to: s)
+        GlobalNormClipping(maximum: 1).apply(to: s)
         #expect(abs(s.gradientNorm() - 1) < 1e-6)
         let small = store([0, 0], gradient: [0.3, 0.4])
-        GradientClipping.globalNorm(1).apply(to: small)
+        GlobalNormClipping(maximum: 1).apply(to: small)
         #expect(Array(small.gradients) == [0.3, 0.4])
     }
 }

@@ -26,8 +26,8 @@ struct SpecRoundTripTests {
         #expect(spec.name == "base" && spec.seed == 1)
         #expect(spec.model.direction == .bidirectional)
         #expect(spec.model.output.isEqual(to: SoftmaxComponent(tieWeights: false)))
-        #expect(spec.training.optimizer == .adagrad(learningRate: 0.2, initialAccumulator: 1))
-        #expect(spec.training.clipping == nil && spec.training.schedule == .constant)
+        #expect(spec.training.optimizer.isEqual(to: Adagrad.Hyperparameters(learningRate: 0.2, initialAccumulator: 1)))
+        #expect(spec.training.clipping == nil && spec.training.schedule.isEqual(to: ConstantSchedule()))
         #expect(spec.model.recurrent.isEqual(to: RecurrentConfiguration(layers: 2, hiddenSize: 16, projectionSize: 8, residual: true)))
         // Resolved once, against the working directory; the resolved spec keeps the text as written.
         #expect(spec.data.valid == FileManager.default.currentDirectoryPath + "/corpus/valid.txt" && spec.data.evalBatchSize == 4)

@@ -171,14 +171,14 @@ struct CheckpointTests {
 
 struct ScheduleTests {
     @Test func decayAfterEpoch() {
-        var s = LearningRateSchedule(.decay(factor: 0.5, afterEpoch: 4), initialRate: 1)
+        var s = LearningRateSchedule(DecaySchedule(factor: 0.5, afterEpoch: 4), initialRate: 1)
         var rates: [Double] = []
         for epoch in 1...6 { s.startEpoch(epoch); rates.append(s.rate) }
         #expect(rates == [1, 1, 1, 1, 0.5, 0.25])
     }
 
     @Test func plateauDropsAfterPatience() {
-        var s = LearningRateSchedule(.plateau(factor: 0.25, patience: 1), initialRate: 20)
+        var s = LearningRateSchedule(PlateauSchedule(factor: 0.25, patience: 1), initialRate: 20)
         for improved in [true, false, false, false, true] { s.endEpoch(improved: improved) }
         #expect(s.rate == 5)  // one drop after two epochs without improvement
     }

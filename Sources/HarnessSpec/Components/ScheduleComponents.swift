@@ -1,13 +1,15 @@
-extension Component where Product == ScheduleSpec {
-    static let constant = Component("constant", summary: "the learning rate never changes") { _ in .constant }
+import HarnessModel
+
+extension Component where Product == any ScheduleComponent {
+    static let constant = Component("constant", summary: "the learning rate never changes") { _ in ConstantSchedule() }
 
     static let decay = Component("decay", summary: "lr × factor each epoch after after_epoch (Zaremba et al. 2014)") { r in
-        .decay(factor: r.double("factor", default: 0.5, range: 0...1, doc: "multiplier per epoch"),
-               afterEpoch: r.int("after_epoch", default: 4, range: 0...Int.max, doc: "last epoch at the full rate"))
+        DecaySchedule(factor: r.double("factor", default: 0.5, range: 0...1, doc: "multiplier per epoch"),
+                      afterEpoch: r.int("after_epoch", default: 4, range: 0...Int.max, doc: "last epoch at the full rate"))
     }
 
     static let plateau = Component("plateau", summary: "lr × factor when validation perplexity stops improving (pytorch/examples)") { r in
-        .plateau(factor: r.double("factor", default: 0.25, range: 0...1, doc: "multiplier"),
-                 patience: r.int("patience", default: 0, range: 0...Int.max, doc: "epochs without improvement tolerated"))
+        PlateauSchedule(factor: r.double("factor", default: 0.25, range: 0...1, doc: "multiplier"),
+                        patience: r.int("patience", default: 0, range: 0...Int.max, doc: "epochs without improvement tolerated"))
     }
 }
