@@ -49,12 +49,7 @@ public final class ContextualEmbedder {
     /// The size of one layer's vector: twice the layer output for a biLM ([forward; backward]).
     public var vectorSize: Int { (isBidirectional ? 2 : 1) * model.configuration.recurrent.outputSize }
 
-    private var tokenSize: Int {
-        switch model.encoder {
-        case .word(let e): e.outputSize
-        case .charCNN(let e): e.outputSize
-        }
-    }
+    private var tokenSize: Int { model.encoder.outputSize }
 
     /// Embeds `sentences` (already split into tokens), `batchSize` at a time; `lines`
     /// gives each sentence's line number for messages.

@@ -8,24 +8,18 @@ public enum Direction: String, Sendable, CaseIterable {
     public var count: Int { self == .bidirectional ? 2 : 1 }
 }
 
-/// The token encoder of a model.
-public enum TokenEncoderConfiguration: Sendable, Equatable {
-    case word(size: Int)
-    case charCNN(CharCNNConfiguration)
-}
-
 /// Everything that fixes a model's shape.
 public struct BiLMConfiguration: Sendable, Equatable {
     public var vocabularySize: Int
     public var direction: Direction
-    public var encoder: TokenEncoderConfiguration
+    public var encoder: any TokenEncoderComponent
     public var recurrent: any RecurrentComponent
     public var output: any OutputComponent
     public var dropout: [Dropout]
     /// Uniform initialisation range of the weight matrices.
     public var initScale: Double
 
-    public init(vocabularySize: Int, direction: Direction, encoder: TokenEncoderConfiguration,
+    public init(vocabularySize: Int, direction: Direction, encoder: any TokenEncoderComponent,
                 recurrent: any RecurrentComponent, output: any OutputComponent = SoftmaxComponent(),
                 dropout: [Dropout] = [], initScale: Double = 0.1) {
         self.vocabularySize = vocabularySize
@@ -38,7 +32,7 @@ public struct BiLMConfiguration: Sendable, Equatable {
     }
 
     public static func == (a: BiLMConfiguration, b: BiLMConfiguration) -> Bool {
-        a.vocabularySize == b.vocabularySize && a.direction == b.direction && a.encoder == b.encoder
+        a.vocabularySize == b.vocabularySize && a.direction == b.direction && a.encoder.isEqual(to: b.encoder)
             && a.recurrent.isEqual(to: b.recurrent) && a.output.isEqual(to: b.output) && a.dropout == b.dropout && a.initScale == b.initScale
     }
 }
@@ -88,19 +82,12 @@ public struct DirectionLosses: RandomAccessCollection, Sendable, Equatable {
 /// for threaded BLAS, and the directions are independent. Each direction has its own
 /// arena and dropout stream (drawn from the step's), so the result is the same either way.
 public final class BiLM<T: Scalar> {
-    public enum Encoder {
-        case word(WordEmbedding<T>)
-        case charCNN(CharCNNEncoder<T>)
-    }
-
     public let configuration: BiLMConfiguration
-    public let encoder: Encoder
+    public let encoder: any TokenEncoder<T>
     public let tokenDropout: TokenDropout<T>
     public let stacks: [RecurrentStack<T>]
     public let output: any OutputLayer<T>
     public let store: ParameterStore<T>
-    /// slot[id] = row of `id` among the step's distinct tokens, or −1 (char-CNN only).
-    private var slot: [Int32]
     /// Per-direction scratch and dropout streams of a bidirectional model's stacks.
     private let directionContexts: [StepContext]
     /// The pass `directionPair` runs, one direction per core.
@@ -118,7 +105,6 @@ public final class BiLM<T: Scalar> {
         stacks = parts.stacks
         output = parts.output
         store = ParameterStore(parts.parameters, generator: &generator)
-        slot = Array(repeating: -1, count: configuration.vocabularySize)
         directionContexts = stacks.count == 2 ? stacks.map { _ in StepContext(training: true) } : []
     }
 
@@ -131,7 +117,7 @@ public final class BiLM<T: Scalar> {
 
     /// The components of a model, their parameters declared but not yet bound to a store.
     private struct Parts {
-        let encoder: Encoder
+        let encoder: any TokenEncoder<T>
         let stacks: [RecurrentStack<T>]
         let output: any OutputLayer<T>
         /// Encoder, stacks, output; a tied table appears twice (the store binds it once).
@@ -139,25 +125,15 @@ public final class BiLM<T: Scalar> {
 
         init(_ configuration: BiLMConfiguration, characters: CharacterTable?) {
             let v = configuration.vocabularySize, scale = configuration.initScale
-            let encoderParameters: [Parameter<T>]
-            let embeddingSize: Int
+            encoder = configuration.encoder.makeEncoder(vocabularySize: v, characters: characters, initScale: scale)
             var tiedTable: Parameter<T>?
-            switch configuration.encoder {
-            case .word(let size):
-                let table = WordEmbedding<T>(vocabularySize: v, size: size, initScale: scale)
-                encoder = .word(table)
-                encoderParameters = table.parameters
-                embeddingSize = size
-                if configuration.output.tieWeights { tiedTable = table.table }
-            case .charCNN(let charConfiguration):
-                guard let characters else { preconditionFailure("the char-CNN encoder needs a character table") }
-                precondition(characters.vocabularySize == v, "character table covers \(characters.vocabularySize) tokens, vocabulary has \(v)")
-                precondition(!configuration.output.tieWeights, "weight tying needs the word encoder")
-                let cnn = CharCNNEncoder<T>(configuration: charConfiguration, characters: characters, initScale: scale)
-                encoder = .charCNN(cnn)
-                encoderParameters = cnn.parameters
-                embeddingSize = charConfiguration.outputSize
+            if configuration.output.tieWeights {
+                guard let table = encoder.embeddingTable else {
+                    preconditionFailure("tie_weights needs an encoder with an embedding table, not \(configuration.encoder.type)")
+                }
+                tiedTable = table
             }
+            let embeddingSize = encoder.outputSize
             let names: [String] = switch configuration.direction {
             case .forward: ["forward"]
             case .backward: ["backward"]
@@ -169,7 +145,7 @@ public final class BiLM<T: Scalar> {
             }
             output = configuration.output.makeLayer(vocabularySize: v, inputSize: configuration.recurrent.outputSize,
                                                     tiedTo: tiedTable, initScale: scale)
-            parameters = encoderParameters + stacks.flatMap(\.parameters) + output.parameters
+            parameters = encoder.parameters + stacks.flatMap(\.parameters) + output.parameters
         }
     }
 
@@ -198,34 +174,6 @@ public final class BiLM<T: Scalar> {
         return run(batches, carryState: carryState, lossScale: 1, gradients: false, context: context, sampling: &unused).directions
     }
 
-    /// Token representations (N, D) of `ids`. The char-CNN runs once per distinct token
-    /// of the step (both directions share most of theirs) and its rows are gathered back:
-    /// `row[r]` is the distinct row of token r, for the backward pass (nil for the word
-    /// encoder, which looks every token up directly).
-    private func encode(_ ids: UnsafePointer<Int32>, count rows: Int, context: StepContext)
-        -> (tokens: Matrix<T>, distinct: Int, row: UnsafeMutablePointer<Int32>?) {
-        let arena = context.arena
-        switch encoder {
-        case .word(let e):
-            return (e.forward(ids: ids, count: rows, context: context), rows, nil)
-        case .charCNN(let e):
-            let row = arena.allocate(rows, of: Int32.self)
-            let uniqueIDs = arena.allocate(rows, of: Int32.self)
-            var distinct = 0
-            for r in 0..<rows {
-                let id = Int(ids[r])
-                precondition(id >= 0 && id < slot.count, "token id \(id) outside the vocabulary of \(slot.count)")
-                if slot[id] < 0 { slot[id] = Int32(distinct); uniqueIDs[distinct] = ids[r]; distinct += 1 }
-                row[r] = slot[id]
-            }
-            for u in 0..<distinct { slot[Int(uniqueIDs[u])] = -1 }
-            let encoded = e.forward(ids: uniqueIDs, count: distinct, context: context)
-            let tokens = arena.matrix(rows, encoded.columns, of: T.self)
-            for r in 0..<rows { tokens.row(r).update(from: encoded.row(Int(row[r])), count: encoded.columns) }
-            return (tokens, distinct, row)
-        }
-    }
-
     /// What ELMo reads from a biLM: the token representations (rows = directions × N,
     /// forward batch first) and, per direction, the output of every layer (N, P) after
     /// its residual connection. Evaluation mode: no dropout; each call starts from a
@@ -236,7 +184,7 @@ public final class BiLM<T: Scalar> {
         let steps = batches[0].steps, b = batches[0].batchSize, n = steps * b
         let ids = context.arena.allocate(n * batches.count, of: Int32.self)
         for (d, batch) in batches.enumerated() { (ids + d * n).update(from: batch.inputs, count: n) }
-        let tokens = encode(ids, count: n * batches.count, context: context).tokens
+        let tokens = encoder.forward(ids: ids, count: n * batches.count, context: context)
         let layers = stacks.enumerated().map { d, stack in
             _ = stack.forward(tokens.rows(d * n ..< (d + 1) * n), steps: steps, batchSize: b, carryState: carryState, context: context)
             return stack.layerOutputs
@@ -261,8 +209,8 @@ public final class BiLM<T: Scalar> {
         }
         context.profile?.start()
         // Encoder, once for every direction's tokens.
-        var (tokens, distinct, distinctRow) = encode(ids, count: rows, context: context)
-        tokens = tokenDropout.forward(tokens, ids: ids, vocabularySize: configuration.vocabularySize, context: context)
+        let encoded = encoder.forward(ids: ids, count: rows, context: context)
+        let tokens = tokenDropout.forward(encoded, ids: ids, vocabularySize: configuration.vocabularySize, context: context)
         context.profile?.charge(.encoder)
         // One stack per direction, outputs side by side.
         let p = configuration.recurrent.outputSize
@@ -290,15 +238,7 @@ public final class BiLM<T: Scalar> {
         let dTokens = arena.matrix(rows, tokens.columns, of: T.self)
         forEachDirection(.backward(dHidden: dHidden, dTokens: dTokens, context: context))
         context.profile?.charge(.recurrent)
-        let dEncoded = tokenDropout.backward(dTokens, context: context)
-        switch encoder {
-        case .word(let e):
-            e.backward(dEncoded, context: context)
-        case .charCNN(let e):
-            let dDistinct = arena.matrix(distinct, dEncoded.columns, zeroed: true, of: T.self)
-            for r in 0..<rows { axpy(dEncoded.columns, 1, dEncoded.row(r), dDistinct.row(Int(distinctRow![r]))) }
-            e.backward(dDistinct, context: context)
-        }
+        encoder.backward(tokenDropout.backward(dTokens, context: context), context: context)
         context.profile?.charge(.encoder)
         return (objective, directions)
     }

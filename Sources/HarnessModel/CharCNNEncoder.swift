@@ -1,7 +1,8 @@
 import HarnessKernels
 
 /// The char-CNN's hyperparameters (defaults: ELMo's filters up to width 5, 2 highways).
-public struct CharCNNConfiguration: Sendable, Equatable {
+/// `char-cnn`: the char-CNN's hyperparameters (Kim et al. 2016; ELMo's defaults).
+public struct CharCNNConfiguration: TokenEncoderComponent, Equatable {
     public enum Activation: String, Sendable { case tanh, relu }
     public var characterEmbeddingSize = 16
     /// (width, number of filters) pairs.
@@ -9,6 +10,8 @@ public struct CharCNNConfiguration: Sendable, Equatable {
     public var activation = Activation.tanh
     public var highwayLayers = 2
     public var outputSize = 256
+    /// K, characters per token with the begin- and end-of-word markers.
+    public var maxCharacterCount = 50
 
     public struct Filter: Sendable, Equatable {
         public var width: Int
@@ -18,6 +21,26 @@ public struct CharCNNConfiguration: Sendable, Equatable {
 
     public init() {}
     public var filterTotal: Int { filters.reduce(0) { $0 + $1.count } }
+
+    public var type: String { "char-cnn" }
+    public var maxCharacters: Int? { maxCharacterCount }
+    public var hasEmbeddingTable: Bool { false }
+
+    public func makeEncoder<T: Scalar>(vocabularySize: Int, characters: CharacterTable?, initScale: Double) -> any TokenEncoder<T> {
+        guard let characters else { preconditionFailure("the char-CNN encoder needs a character table") }
+        precondition(characters.vocabularySize == vocabularySize,
+                     "character table covers \(characters.vocabularySize) tokens, vocabulary has \(vocabularySize)")
+        return CharCNNEncoder<T>(configuration: self, characters: characters, initScale: initScale)
+    }
+
+    /// Σ_w n_w·C·w·(K − w + 1) for the convolutions, 2F² per highway layer, F·D for the
+    /// projection; counted for every token (the encoder runs once per distinct token of a
+    /// call, so the real cost is lower).
+    public func multiplyAdds() -> Int {
+        let k = maxCharacterCount, f = filterTotal
+        return filters.reduce(0) { $0 + $1.count * characterEmbeddingSize * $1.width * (k - $1.width + 1) }
+            + highwayLayers * f * 2 * f + f * outputSize
+    }
 }
 
 /// The `char-cnn` token encoder of Kim et al. 2016 as used by ELMo (Peters et al. 2018,
@@ -27,8 +50,10 @@ public struct CharCNNConfiguration: Sendable, Equatable {
 /// Shapes: ids (N) → characters (N, K) → embeddings (N·K, C) → per width w with n_w
 /// filters: windows (N·(K−w+1), w·C) · (n_w, w·C)ᵀ → max over the K−w+1 positions →
 /// concatenation (N, F = Σ n_w) → highways (N, F) → projection (N, D).
-/// Padding characters are convolved like any other (as in bilm-tf).
-public final class CharCNNEncoder<T: Scalar> {
+/// Padding characters are convolved like any other (as in bilm-tf). The CNN runs once
+/// per distinct token of a call (a step's directions share most of theirs), and its rows
+/// are gathered back.
+public final class CharCNNEncoder<T: Scalar>: TokenEncoder {
     public typealias Configuration = CharCNNConfiguration
 
     public let configuration: Configuration
@@ -41,6 +66,11 @@ public final class CharCNNEncoder<T: Scalar> {
 
     // Cache of the last forward pass.
     private var count = 0
+    /// slot[id] = row of `id` among the call's distinct tokens, or −1.
+    private var slot: [Int32]
+    /// Rows of the last call, and each one's row among its distinct tokens.
+    private var rows = 0
+    private var distinctRow: UnsafeMutablePointer<Int32>!
     /// The widest filter and the largest filter count (scratch sizes, fixed at init).
     private let maxWindow: Int, maxFilters: Int
     private var characterIDs: UnsafeMutablePointer<Int32>!   // (N, K)
@@ -54,6 +84,7 @@ public final class CharCNNEncoder<T: Scalar> {
     public init(configuration: Configuration, characters: CharacterTable, initScale: Double) {
         self.configuration = configuration
         self.characters = characters
+        slot = Array(repeating: -1, count: characters.vocabularySize)
         maxWindow = configuration.filters.map(\.width).max() ?? 1
         maxFilters = configuration.filters.map(\.count).max() ?? 1
         let c = configuration.characterEmbeddingSize
@@ -81,7 +112,41 @@ public final class CharCNNEncoder<T: Scalar> {
             + highways.flatMap(\.parameters) + projection.parameters
     }
 
+    public var embeddingTable: Parameter<T>? { nil }
+
+    /// ids (N) → (N, D): the CNN over the call's distinct tokens, gathered back to the rows.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func forward(ids: UnsafePointer<Int32>, count n: Int, context: StepContext) -> Matrix<T> {
+        let arena = context.arena
+        distinctRow = arena.allocate(n, of: Int32.self)
+        rows = n
+        let uniqueIDs = arena.allocate(n, of: Int32.self)
+        var distinct = 0
+        for r in 0..<n {
+            let id = Int(ids[r])
+            precondition(id >= 0 && id < slot.count, "token id \(id) outside the vocabulary of \(slot.count)")
+            if slot[id] < 0 { slot[id] = Int32(distinct); uniqueIDs[distinct] = ids[r]; distinct += 1 }
+            distinctRow[r] = slot[id]
+        }
+        for u in 0..<distinct { slot[Int(uniqueIDs[u])] = -1 }
+        let encoded = forwardDistinct(ids: uniqueIDs, count: distinct, context: context)
+        let tokens = arena.matrix(n, encoded.columns, of: T.self)
+        for r in 0..<n { tokens.row(r).update(from: encoded.row(Int(distinctRow[r])), count: encoded.columns) }
+        return tokens
+    }
+
+    /// dy (N, D): summed into the distinct tokens' rows, then through the CNN.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public func backward(_ dy: Matrix<T>, context: StepContext) {
+        let dDistinct = context.arena.matrix(count, dy.columns, zeroed: true, of: T.self)
+        for r in 0..<rows { axpy(dy.columns, 1, dy.row(r), dDistinct.row(Int(distinctRow[r]))) }
+        backwardDistinct(dDistinct, context: context)
+    }
+
+    /// ids (N) of distinct tokens → (N, D).
+    private func forwardDistinct(ids: UnsafePointer<Int32>, count n: Int, context: StepContext) -> Matrix<T> {
         let k = characters.maxCharacters, c = configuration.characterEmbeddingSize
         let f = configuration.filterTotal
         count = n
@@ -148,8 +213,8 @@ public final class CharCNNEncoder<T: Scalar> {
         return projection.forward(x, context: context)
     }
 
-    /// Accumulates the gradients of every parameter (the ids have none).
-    public func backward(_ dy: Matrix<T>, context: StepContext) {
+    /// dy (N, D) of the distinct tokens: accumulates the gradients of every parameter (the ids have none).
+    private func backwardDistinct(_ dy: Matrix<T>, context: StepContext) {
         let n = count, k = characters.maxCharacters, c = configuration.characterEmbeddingSize
         let f = configuration.filterTotal
         var dx = projection.backward(dy, context: context)

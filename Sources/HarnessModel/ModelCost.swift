@@ -17,19 +17,9 @@ extension BiLM {
     /// forward matrix products), the convention of the PyTorch peer (backward ≈ 2 × forward).
     /// The output layer counts what it scores (V classes for the full softmax, K + 1 for the sampled).
     public var trainingFLOPsPerToken: Double {
-        var macs = 0.0
         let r = configuration.recurrent
-        var input: Int
-        switch encoder {
-        case .word(let e):
-            input = e.outputSize
-        case .charCNN(let e):
-            let c = e.configuration, k = e.characters.maxCharacters
-            let f = c.filterTotal
-            macs += c.filters.reduce(0.0) { $0 + Double($1.count * c.characterEmbeddingSize * $1.width * (k - $1.width + 1)) }
-            macs += Double(c.highwayLayers * f * 2 * f + f * c.outputSize)
-            input = c.outputSize
-        }
+        var macs = Double(configuration.encoder.multiplyAdds())
+        var input = configuration.encoder.outputSize
         for _ in 0..<r.layers {
             macs += Double(r.multiplyAdds(inputSize: input))
             input = r.outputSize

@@ -68,37 +68,21 @@ public struct DataSpec: Sendable, Equatable {
 /// The model's shape; the vocabulary size comes from the data.
 public struct ModelSpec: Sendable, Equatable {
     public var direction: Direction
-    public var encoder: TokenEncoderSpec
+    public var encoder: any TokenEncoderComponent
     public var recurrent: any RecurrentComponent
     public var output: any OutputComponent
     public var dropout: [Dropout]
     public var initScale: Double
 
     public func configuration(vocabularySize: Int) -> BiLMConfiguration {
-        let encoder: TokenEncoderConfiguration = switch self.encoder {
-        case .word(let size): .word(size: size)
-        case .charCNN(let c, _): .charCNN(c)
-        }
-        return BiLMConfiguration(vocabularySize: vocabularySize, direction: direction, encoder: encoder,
+        BiLMConfiguration(vocabularySize: vocabularySize, direction: direction, encoder: encoder,
                                  recurrent: recurrent, output: output, dropout: dropout,
                                  initScale: initScale)
     }
 
     public static func == (a: ModelSpec, b: ModelSpec) -> Bool {
-        a.direction == b.direction && a.encoder == b.encoder && a.recurrent.isEqual(to: b.recurrent)
+        a.direction == b.direction && a.encoder.isEqual(to: b.encoder) && a.recurrent.isEqual(to: b.recurrent)
             && a.output.isEqual(to: b.output) && a.dropout == b.dropout && a.initScale == b.initScale
-    }
-}
-
-public enum TokenEncoderSpec: Sendable, Equatable {
-    case word(size: Int)
-    case charCNN(CharCNNConfiguration, maxCharacters: Int)
-
-    public var outputSize: Int {
-        switch self {
-        case .word(let size): return size
-        case .charCNN(let c, _): return c.outputSize
-        }
     }
 }
 

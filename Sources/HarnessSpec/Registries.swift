@@ -4,7 +4,7 @@ import HarnessModel
 /// Every component kind and its components, written out: adding a component is one
 /// file in `Components/` and one line here.
 public enum Registries {
-    public static let tokenEncoder = Registry<TokenEncoderSpec>(kind: "token_encoder", [.word, .charCNN])
+    public static let tokenEncoder = Registry<any TokenEncoderComponent>(kind: "token_encoder", [.word, .charCNN])
     public static let recurrent = Registry<any RecurrentComponent>(kind: "recurrent", [.lstm, .lstmProjected, .gru])
     public static let output = Registry<any OutputComponent>(kind: "output", [.softmax, .sampledSoftmax, .adaptiveSoftmax])
     public static let dropout = Registry<Dropout>(kind: "dropout", [.standard, .variational, .word, .embedding, .weightDrop])

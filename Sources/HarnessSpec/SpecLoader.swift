@@ -162,14 +162,12 @@ public enum SpecLoader {
             r.source.error("weight-drop acts on LSTM hidden-to-hidden weights; '\(recurrent.type)' layers do not implement it", at: location)
         }
         if output.tieWeights {
-            switch encoder {
-            case .charCNN:
-                r.source.error("tie_weights needs the word token encoder (the char-CNN has no embedding table to share)",
+            if !encoder.hasEmbeddingTable {
+                r.source.error("tie_weights needs a token encoder with an embedding table, such as word ('\(encoder.type)' has none to share)",
                                at: r.source.locations["model.output.tie_weights"] ?? r.location)
-            case .word(let size) where size != recurrent.outputSize:
-                r.source.error("tie_weights needs token_encoder.dim (\(size)) equal to the recurrent output size (\(recurrent.outputSize))",
-                               at: r.source.locations["model.output.tie_weights"] ?? r.location)
-            default: break
+            } else if encoder.outputSize != recurrent.outputSize {
+                r.source.error("tie_weights needs the token encoder's size (\(encoder.outputSize)) equal to the recurrent output size "
+                               + "(\(recurrent.outputSize))", at: r.source.locations["model.output.tie_weights"] ?? r.location)
             }
         }
         return ModelSpec(direction: direction, encoder: encoder, recurrent: recurrent, output: output,

@@ -68,7 +68,7 @@ public final class Experiment {
         }
         let configuration = spec.model.configuration(vocabularySize: vocabulary.count)
         var characters: CharacterTable?
-        if case .charCNN(_, let maxCharacters) = spec.model.encoder {
+        if let maxCharacters = spec.model.encoder.maxCharacters {
             characters = vocabulary.characterTable(maxCharacters: maxCharacters)
         }
         try Self.checkMemory(BiLM<Float>.parameterCount(configuration, characters: characters), spec: spec)

@@ -52,8 +52,9 @@ struct Embed: ParsableCommand {
             let lines = Array(1...max(sentences.count, 1)).prefix(sentences.count).map { $0 }
             let embedded = try embedder.embed(sentences, lines: lines, file: input, batchSize: batchSize, stateful: stateful)
             let unknown = embedded.reduce(0) { $0 + $1.unknown.filter { $0 }.count }
-            if unknown > 0, case .word = embedder.model.encoder {
-                FileHandle.standardError.write(Data("note: \(unknown) \(unknown == 1 ? "token is" : "tokens are") not in the vocabulary; the word encoder embedded \(unknown == 1 ? "it" : "them") as <unk>\n".utf8))
+            let encoder = embedder.model.configuration.encoder
+            if unknown > 0, encoder.maxCharacters == nil {
+                FileHandle.standardError.write(Data("note: \(unknown) \(unknown == 1 ? "token is" : "tokens are") not in the vocabulary; the \(encoder.type) encoder embedded \(unknown == 1 ? "it" : "them") as <unk>\n".utf8))
             }
             switch format {
             case "npy":

@@ -57,8 +57,9 @@ struct Similar: ParsableCommand {
                 let staticRow = contexts.map { String(format: "%6.2f", cosine(a.static, $0.static)) }.joined()
                 print(pad("[\(i + 1)]") + contextual + "      " + staticRow)
             }
-            if case .word = embedder.model.encoder, embedder.experiment.vocabulary.id(word) == embedder.experiment.vocabulary.unkID {
-                FileHandle.standardError.write(Data("note: '\(word)' is not in the vocabulary; the word encoder read it as <unk>\n".utf8))
+            let encoder = embedder.model.configuration.encoder
+            if encoder.maxCharacters == nil, embedder.experiment.vocabulary.id(word) == embedder.experiment.vocabulary.unkID {
+                FileHandle.standardError.write(Data("note: '\(word)' is not in the vocabulary; the \(encoder.type) encoder read it as <unk>\n".utf8))
             }
         }
     }

@@ -19,7 +19,7 @@ struct BiLMTests {
         cnn.highwayLayers = 1
         cnn.outputSize = 3
         return BiLMConfiguration(
-            vocabularySize: words.count, direction: .bidirectional, encoder: .charCNN(cnn),
+            vocabularySize: words.count, direction: .bidirectional, encoder: cnn,
             recurrent: RecurrentConfiguration(layers: 2, hiddenSize: 4, projectionSize: 3, cellClip: 3, projectionClip: 3, residual: true),
             output: output, dropout: dropout, initScale: 0.5)
     }
@@ -56,7 +56,7 @@ struct BiLMTests {
     @Test(arguments: [SoftmaxComponent(tieWeights: true), SampledSoftmaxComponent(samples: 4, tieWeights: true)] as [any OutputComponent])
     func tiedWordModelGradientsInStreamMode(output: any OutputComponent) {
         let configuration = BiLMConfiguration(
-            vocabularySize: 10, direction: .forward, encoder: .word(size: 3),
+            vocabularySize: 10, direction: .forward, encoder: WordEncoderComponent(size: 3),
             recurrent: RecurrentConfiguration(layers: 2, hiddenSize: 5, projectionSize: 3),
             output: output, dropout: [Dropout(.standard, rate: 0.3)], initScale: 0.5)
         var g = SeededGenerator(seed: 2)

@@ -78,10 +78,10 @@ struct SpecErrorTests {
              expected: ["s.yaml:5:3: error: missing required key 'token_encoder' in 'model'"]),
         Case(name: "tying with a char-CNN", yaml: base.replacingOccurrences(of: "{type: word, dim: 8}", with: "{type: char-cnn}")
                  .replacingOccurrences(of: "training:\n", with: "  output: {type: softmax, tie_weights: true}\ntraining:\n"),
-             expected: ["s.yaml:7:40: error: tie_weights needs the word token encoder (the char-CNN has no embedding table to share)"]),
+             expected: ["s.yaml:7:40: error: tie_weights needs a token encoder with an embedding table, such as word ('char-cnn' has none to share)"]),
         Case(name: "tying mismatched sizes", yaml: base.replacingOccurrences(of: "training:\n", with: "  output: {type: softmax, tie_weights: true}\ntraining:\n")
                  .replacingOccurrences(of: "dim: 8", with: "dim: 12"),
-             expected: ["s.yaml:7:40: error: tie_weights needs token_encoder.dim (12) equal to the recurrent output size (8)"]),
+             expected: ["s.yaml:7:40: error: tie_weights needs the token encoder's size (12) equal to the recurrent output size (8)"]),
         Case(name: "standard and variational", yaml: base.replacingOccurrences(of: "training:\n", with:
                  "  dropout: [{type: standard, rate: 0.1}, {type: variational, rate: 0.1}]\ntraining:\n"),
              expected: ["s.yaml:7:42: error: standard and variational dropout act at the same places; choose one"]),

@@ -1,7 +1,7 @@
 import HarnessModel
 import Yams
 
-extension Component where Product == TokenEncoderSpec {
+extension Component where Product == any TokenEncoderComponent {
     /// `char-cnn`: Kim et al. 2016 / ELMo character CNN with highway layers and projection.
     static let charCNN = Component("char-cnn", summary: "character CNN + highway + projection (Kim et al. 2016, ELMo)") { r in
         var c = CharCNNConfiguration()
@@ -11,11 +11,11 @@ extension Component where Product == TokenEncoderSpec {
             rawValue: r.choice("activation", of: ["tanh", "relu"], default: "tanh", doc: "after max-pooling") ?? "tanh") ?? .tanh
         c.highwayLayers = r.int("highway_layers", default: 2, range: 0...16, doc: "highway layers")
         c.outputSize = r.int("output_dim", default: 256, range: 1...65_536, doc: "token representation size D")
-        let maxCharacters = r.int("max_characters", default: 50, range: 3...1000, doc: "characters per token, markers included")
-        if let widest = c.filters.map(\.width).max(), widest > maxCharacters {
-            r.source.error("filter width \(widest) exceeds max_characters \(maxCharacters)", at: r.valueLocation(of: "filters"))
+        c.maxCharacterCount = r.int("max_characters", default: 50, range: 3...1000, doc: "characters per token, markers included")
+        if let widest = c.filters.map(\.width).max(), widest > c.maxCharacterCount {
+            r.source.error("filter width \(widest) exceeds max_characters \(c.maxCharacterCount)", at: r.valueLocation(of: "filters"))
         }
-        return .charCNN(c, maxCharacters: maxCharacters)
+        return c
     }
 
     /// `filters: [[width, count], …]`.

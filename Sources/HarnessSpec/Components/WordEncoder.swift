@@ -1,8 +1,8 @@
 import HarnessModel
 
-extension Component where Product == TokenEncoderSpec {
+extension Component where Product == any TokenEncoderComponent {
     /// `word`: one learned vector per vocabulary entry.
     static let word = Component("word", summary: "one learned embedding per vocabulary word") { r in
-        .word(size: r.int("dim", default: nil, range: 1...65_536, doc: "embedding size D"))
+        WordEncoderComponent(size: r.int("dim", default: nil, range: 1...65_536, doc: "embedding size D"))
     }
 }

@@ -1,0 +1,47 @@
+import HarnessKernels
+
+/// The token encoder of a model: token ids → token representations, shared by the
+/// directions. Word embeddings, the char-CNN, or a researcher's own.
+///
+/// A conforming type is a class generic over the scalar; mark `forward` and `backward`
+/// `@_specialize(where T == Float)`: the model calls them through this protocol.
+public protocol TokenEncoder<T>: AnyObject {
+    associatedtype T: Scalar
+    /// D, the width of a token representation.
+    var outputSize: Int { get }
+    /// In a fixed order: the order of the store and of checkpoints.
+    var parameters: [Parameter<T>] { get }
+    /// The (V, D) table an output layer may share as its weight (`tie_weights`), or nil.
+    var embeddingTable: Parameter<T>? { get }
+    /// ids (N) in 0..<V → representations (N, D), a view into `context.arena`; keeps
+    /// what `backward` needs.
+    func forward(ids: UnsafePointer<Int32>, count: Int, context: StepContext) -> Matrix<T>
+    /// dy (N, D) for the last `forward`: accumulates the parameters' gradients.
+    func backward(_ dy: Matrix<T>, context: StepContext)
+}
+
+/// A kind of token encoder as a spec chooses it (`model.token_encoder: {type: …}`): its
+/// hyperparameters (read from the spec by its registry entry), and how it builds and
+/// costs the encoder.
+public protocol TokenEncoderComponent: Sendable {
+    /// The `type:` name in specs.
+    var type: String { get }
+    /// D, the width of a token representation.
+    var outputSize: Int { get }
+    /// Characters per token (markers included) the encoder reads, or nil when it reads
+    /// ids only; the vocabulary's `CharacterTable` is built with it.
+    var maxCharacters: Int? { get }
+    /// Whether the encoder has a (V, D) table that `tie_weights` can share.
+    var hasEmbeddingTable: Bool { get }
+    /// The encoder; `characters` is the vocabulary's table when `maxCharacters` is set.
+    /// Its parameters are named `encoder.…`.
+    func makeEncoder<T: Scalar>(vocabularySize: Int, characters: CharacterTable?, initScale: Double) -> any TokenEncoder<T>
+    /// Multiply-adds per token of the encoder's forward matrix products.
+    func multiplyAdds() -> Int
+    /// Value equality across conforming types (specs and configurations compare them).
+    func isEqual(to other: any TokenEncoderComponent) -> Bool
+}
+
+extension TokenEncoderComponent where Self: Equatable {
+    public func isEqual(to other: any TokenEncoderComponent) -> Bool { (other as? Self) == self }
+}
