@@ -15,5 +15,5 @@ public struct Perplexity: Sendable, Equatable {
     public var mean: Double { directions.reduce(0, +) / Double(max(directions.count, 1)) }
 
     /// The definition every table and record states with its perplexities.
-    public static let definition = "exp(mean NLL in nats per target token, <eos> included), full softmax; mean = mean of the directions"
+    public static let definition = "exp(mean NLL in nats per target token, <eos> included), exact (never a sampled estimate); mean = mean of the directions"
 }

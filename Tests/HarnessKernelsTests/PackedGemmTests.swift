@@ -11,7 +11,7 @@ struct PackedGemmTests {
         check(Double.self, m: 13, n: 37, k: 7, transposed: transposed, accumulate: accumulate, tolerance: 1e-12, pack: false)
     }
 
-    @Test(arguments: [(1, 1, 1), (8, 32, 128), (20, 800, 200), (32, 128, 2048), (9, 33, 5)])
+    @Test(arguments: [(1, 1, 1), (8, 32, 128), (20, 800, 200), (20, 600, 200), (20, 200, 600), (32, 128, 2048), (9, 33, 5)])
     func matchesNaiveProductInFloat(m: Int, n: Int, k: Int) {
         check(Float.self, m: m, n: n, k: k, transposed: true, accumulate: true, tolerance: 1e-5 * Float(k).squareRoot())
         check(Float.self, m: m, n: n, k: k, transposed: false, accumulate: false, tolerance: 1e-5 * Float(k).squareRoot())
