@@ -62,8 +62,9 @@ public final class Experiment {
         let problems = spec.model.output.problems(vocabularySize: vocabulary.count, inputSize: spec.model.recurrent.outputSize)
         if !problems.isEmpty {
             throw SpecErrors(problems.map {
-                SpecError($0.message, at: spec.locations["model.output.\($0.key)"] ?? SourceLocation(file: spec.file, line: 1, column: 1),
-                          note: $0.note)
+                // A key left at its default has no place of its own: the output section's, else the file's start.
+                SpecError($0.message, at: spec.locations["model.output.\($0.key)"] ?? spec.locations["model.output"]
+                              ?? SourceLocation(file: spec.file, line: 1, column: 1), note: $0.note)
             }, source: spec.source)
         }
         let configuration = spec.model.configuration(vocabularySize: vocabulary.count)

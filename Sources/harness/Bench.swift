@@ -28,10 +28,11 @@ struct Bench: ParsableCommand {
     var json = false
 
     func run() throws {
-        let labels = configs.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() }
+        let labels = configs.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, found \(steps)") }
         let chosen = try labels.map { label in
             guard let c = Benchmark.configuration(label) else {
-                throw ValidationError("unknown configuration '\(label)'; expected one of "
+                throw ValidationError((label.isEmpty ? "an empty configuration in --configs" : "unknown configuration '\(label)'") + "; expected one of "
                                       + Benchmark.configurations.map(\.label).joined(separator: ", "))
             }
             return c

@@ -13,9 +13,11 @@ struct Validate: ParsableCommand {
     func run() throws {
         try Exit.run {
             let spec = try SpecLoader.load(file: self.spec)
+            // The data first: some errors (more samples than words) show only once it is read,
+            // and an invalid spec prints nothing on stdout.
+            let experiment = try Experiment(spec)
             print("# \(self.spec), resolved (spec hash \(spec.hash.prefix(8)))")
             print(spec.resolved.yaml(), terminator: "")
-            let experiment = try Experiment(spec)
             let model = experiment.model
             print("\n# vocabulary: \(experiment.vocabulary.count) entries; training tokens: "
                   + "\(experiment.train.reduce(0) { $0 + $1.count + 1 })")

@@ -109,7 +109,14 @@ struct SpecErrorTests {
              expected: ["s.yaml:7:50: error: 'cutoffs' must increase strictly: 5 follows 10"]),
         Case(name: "adaptive cutoff not an integer", yaml: base.replacingOccurrences(
                  of: "training:\n", with: "  output: {type: adaptive-softmax, cutoffs: [2.5]}\ntraining:\n"),
-             expected: ["s.yaml:7:46: error: expected a positive integer in 'cutoffs'"]),
+             expected: ["s.yaml:7:46: error: expected a positive integer in 'cutoffs', found '2.5'"]),
+        Case(name: "every bad cutoff at once", yaml: base.replacingOccurrences(
+                 of: "training:\n", with: "  output: {type: adaptive-softmax, cutoffs: [0, 4, 4]}\ntraining:\n"),
+             expected: ["s.yaml:7:46: error: expected a positive integer in 'cutoffs', found '0'",
+                        "s.yaml:7:52: error: 'cutoffs' must increase strictly: 4 follows 4"]),
+        Case(name: "adaptive cutoffs not a list", yaml: base.replacingOccurrences(
+                 of: "training:\n", with: "  output: {type: adaptive-softmax, cutoffs: 2.5}\ntraining:\n"),
+             expected: ["s.yaml:7:45: error: expected a list for 'model.output.cutoffs', found '2.5'"]),
         Case(name: "adaptive softmax with tied weights", yaml: base.replacingOccurrences(
                  of: "training:\n", with: "  output: {type: adaptive-softmax, tie_weights: true}\ntraining:\n"),
              expected: ["s.yaml:7:49: error: adaptive-softmax cannot tie weights: its head scores clusters as well as words, "

@@ -125,7 +125,7 @@ struct DataErrorTests {
     @Test func adaptiveSoftmaxThatDoesNotFitTheDataIsASpecError() throws {
         let errors = try outputErrors("{type: adaptive-softmax, cutoffs: [2, 5], div_value: 4}")
         #expect(errors.errors.map(\.description) == [
-            "s.yaml:5:45: error: adaptive-softmax cutoffs must be at most 4 for a vocabulary of 5 entries; found 5",
+            "s.yaml:5:45: error: adaptive-softmax cutoffs [2, 5] do not fit a vocabulary of 5 entries: each must be at most 4, found 5",
             "s.yaml:5:64: error: adaptive-softmax tail cluster 2 would project 4 inputs to 4 / 4.0^2 < 1 columns"])
     }
 }
@@ -258,6 +258,10 @@ struct CommandLineTests {
         for type in Registries.catalog.flatMap({ $0.entries.map(\.type) }) { #expect(r.output.contains(" \(type) ")) }
         let markdown = try run(["components", "--markdown"])
         #expect(markdown.output.contains("### `lstm-projected`") && markdown.output.contains("| `cell_clip` | `null` |"))
+        // docs/components.md is that output under a four-line header: regenerate it when a component changes.
+        let committed = try String(contentsOfFile: packageRoot.path + "/docs/components.md", encoding: .utf8)
+        #expect(committed.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(4).joined(separator: "\n") == markdown.output,
+                "docs/components.md is stale: (head -4 docs/components.md; harness components --markdown) > new")
     }
 
     @Test func validatePrintsTheResolvedSpecAndCosts() throws {

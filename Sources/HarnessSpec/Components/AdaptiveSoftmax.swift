@@ -45,8 +45,8 @@ public struct AdaptiveSoftmaxComponent: OutputComponent, Equatable {
         var problems: [ComponentProblem] = []
         if let last = cutoffs.last, last > vocabularySize - 1 {
             problems.append(ComponentProblem(key: "cutoffs",
-                                             message: "adaptive-softmax cutoffs must be at most \(vocabularySize - 1) for a vocabulary of "
-                                                 + "\(vocabularySize) entries; found \(last)",
+                                             message: "adaptive-softmax cutoffs \(cutoffs) do not fit a vocabulary of \(vocabularySize) entries: "
+                                                 + "each must be at most \(vocabularySize - 1), found \(last)",
                                              note: "every tail cluster needs at least one word: lower the cutoffs"))
         }
         for i in cutoffs.indices where projectionSize(cluster: i, inputSize: inputSize) < 1 {
@@ -89,7 +89,7 @@ extension Component where Product == any OutputComponent {
     static let adaptiveSoftmax = Component("adaptive-softmax",
                                            summary: "adaptive softmax: frequent words in the head, rare ones in projected tail clusters (Grave et al. 2017)") { r in
         let cutoffs = readCutoffs(r)
-        let divValue = r.double("div_value", default: 4, range: 1...1_000_000, doc: "tail cluster i projects to D / div_value^i")
+        let divValue = r.double("div_value", default: 4, range: 1...1_000_000, doc: "tail cluster i (from 1) projects to D / div_value^i")
         if r.bool("tie_weights", default: false, doc: "not supported: the head's cluster rows have no embedding to share") {
             r.source.error("adaptive-softmax cannot tie weights: its head scores clusters as well as words, and its tails are projected",
                            at: r.valueLocation(of: "tie_weights"), note: "remove tie_weights, or use type: softmax")
@@ -103,24 +103,30 @@ extension Component where Product == any OutputComponent {
         let doc = "cluster boundaries: ids below the first in the head, one tail cluster per interval"
         let shown: ([Int]) -> ResolvedValue = { .list($0.map { .scalar(String($0)) }) }
         r.record("cutoffs", value: shown(standard), doc: doc)
-        let items = r.list("cutoffs")
-        guard r.node("cutoffs") != nil else { return standard }
+        guard let node = r.node("cutoffs") else { return standard }
+        guard case .sequence = node else {
+            _ = r.list("cutoffs")   // the error: expected a list, found …
+            return standard
+        }
         var cutoffs: [Int] = []
-        for (node, location) in items {
-            guard let c = node.int, c >= 1 else {
-                r.source.error("expected a positive integer in 'cutoffs'", at: location)
-                return standard
+        var valid = true
+        for (item, location) in r.list("cutoffs") {
+            guard let c = item.int, c >= 1 else {
+                r.source.error("expected a positive integer in 'cutoffs', found \(MappingReader.describe(item))", at: location)
+                valid = false
+                continue
             }
             if let previous = cutoffs.last, c <= previous {
                 r.source.error("'cutoffs' must increase strictly: \(c) follows \(previous)", at: location)
-                return standard
+                valid = false
             }
             cutoffs.append(c)
         }
-        if cutoffs.isEmpty {
+        if cutoffs.isEmpty && valid {
             r.source.error("'cutoffs' needs at least one boundary", at: r.valueLocation(of: "cutoffs"))
             return standard
         }
+        guard valid else { return standard }
         r.record("cutoffs", value: shown(cutoffs), doc: doc)
         return cutoffs
     }
