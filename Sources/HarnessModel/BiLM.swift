@@ -33,7 +33,8 @@ public struct BiLMConfiguration: Sendable, Equatable {
 
     public static func == (a: BiLMConfiguration, b: BiLMConfiguration) -> Bool {
         a.vocabularySize == b.vocabularySize && a.direction == b.direction && a.encoder.isEqual(to: b.encoder)
-            && a.recurrent.isEqual(to: b.recurrent) && a.output.isEqual(to: b.output) && a.dropout == b.dropout && a.initScale == b.initScale
+            && a.recurrent.isEqual(to: b.recurrent) && a.output.isEqual(to: b.output) && a.dropout == b.dropout
+            && a.initScale == b.initScale
     }
 }
 
