@@ -15,13 +15,13 @@ public struct BiLMConfiguration: Sendable, Equatable {
     public var encoder: any TokenEncoderComponent
     public var recurrent: any RecurrentComponent
     public var output: any OutputComponent
-    public var dropout: [Dropout]
+    public var dropout: [any DropoutComponent]
     /// Uniform initialisation range of the weight matrices.
     public var initScale: Double
 
     public init(vocabularySize: Int, direction: Direction, encoder: any TokenEncoderComponent,
                 recurrent: any RecurrentComponent, output: any OutputComponent = SoftmaxComponent(),
-                dropout: [Dropout] = [], initScale: Double = 0.1) {
+                dropout: [any DropoutComponent] = [], initScale: Double = 0.1) {
         self.vocabularySize = vocabularySize
         self.direction = direction
         self.encoder = encoder
@@ -33,8 +33,8 @@ public struct BiLMConfiguration: Sendable, Equatable {
 
     public static func == (a: BiLMConfiguration, b: BiLMConfiguration) -> Bool {
         a.vocabularySize == b.vocabularySize && a.direction == b.direction && a.encoder.isEqual(to: b.encoder)
-            && a.recurrent.isEqual(to: b.recurrent) && a.output.isEqual(to: b.output) && a.dropout == b.dropout
-            && a.initScale == b.initScale
+            && a.recurrent.isEqual(to: b.recurrent) && a.output.isEqual(to: b.output)
+            && a.dropout.isEqual(to: b.dropout) && a.initScale == b.initScale
     }
 }
 

@@ -1,38 +1,144 @@
 import HarnessKernels
 
-/// One entry of a model's dropout list. Each kind acts at its own place:
+/// Where a dropout acts in the network.
+public enum DropoutSite: Sendable, Equatable {
+    /// The input of every recurrent layer and the stack's output (one dropout per model).
+    case layerInputs
+    /// The token representations, by row.
+    case tokens
+    /// The recurrent weights W_h (implemented by the recurrent component, `supportsWeightDrop`).
+    case recurrentWeights
+}
+
+/// One entry of a model's dropout list (`model.dropout: [{type: …, rate: …}]`): standard,
+/// variational, word, embedding, weight-drop, or a researcher's own at one of the sites.
 ///
-/// | kind | where | mask |
+/// | type | site | mask |
 /// |---|---|---|
-/// | `standard` | inputs of every LSTM layer and the stack output | one value per element |
+/// | `standard` | inputs of every layer and the stack output | one value per element |
 /// | `variational` | the same places (Gal & Ghahramani 2016; locked dropout) | one per (sequence, channel), shared over time |
 /// | `word` | token representations | one per token position: drops whole timesteps |
 /// | `embedding` | token representations, by word type (Merity et al. 2017, `dropoute`) | one per vocabulary entry |
 /// | `weight-drop` | recurrent weights W_h (DropConnect, Wan et al. 2013) | one per weight, per step |
 ///
 /// Kept units are scaled by 1/(1 − rate) ("inverted" dropout), so evaluation, which
-/// applies no dropout at all, needs no rescaling.
-public struct Dropout: Sendable, Equatable {
-    public enum Kind: String, CaseIterable, Sendable {
-        case standard, variational, word, embedding
-        case weightDrop = "weight-drop"
+/// applies no dropout at all, needs no rescaling. Masks come from the step's dropout stream.
+public protocol DropoutComponent: Sendable {
+    /// The `type:` name in specs.
+    var type: String { get }
+    /// The probability of dropping, in [0, 1).
+    var rate: Double { get }
+    var site: DropoutSite { get }
+    /// `.layerInputs`: mask values for x (`rows` = T·B time-major, `columns`) with `batchSize` sequences.
+    func maskCount(rows: Int, columns: Int, batchSize: Int) -> Int
+    /// `.layerInputs`: y = x with `mask` applied (the gradient goes through the same call).
+    func apply<T: Scalar>(_ mask: UnsafePointer<T>, to x: Matrix<T>, into y: Matrix<T>, batchSize: Int)
+    /// `.tokens`: multiplies each row's scale by this dropout's factor for token `ids[r]`,
+    /// drawing its masks from `generator`.
+    func scaleRows<T: Scalar>(_ scales: UnsafeMutablePointer<T>, ids: UnsafePointer<Int32>, count: Int, vocabularySize: Int,
+                              context: StepContext)
+    /// Value equality across conforming types (specs and configurations compare them).
+    func isEqual(to other: any DropoutComponent) -> Bool
+}
+
+extension DropoutComponent {
+    public func maskCount(rows: Int, columns: Int, batchSize: Int) -> Int { rows * columns }
+    public func apply<T: Scalar>(_ mask: UnsafePointer<T>, to x: Matrix<T>, into y: Matrix<T>, batchSize: Int) {
+        preconditionFailure("\(type) dropout does not act on layer inputs")
     }
-
-    public var kind: Kind
-    public var rate: Double
-
-    public init(_ kind: Kind, rate: Double) {
-        precondition(rate >= 0 && rate < 1, "dropout rate \(rate) outside [0, 1)")
-        self.kind = kind
-        self.rate = rate
+    public func scaleRows<T: Scalar>(_ scales: UnsafeMutablePointer<T>, ids: UnsafePointer<Int32>, count: Int, vocabularySize: Int,
+                                     context: StepContext) {
+        preconditionFailure("\(type) dropout does not act on token representations")
     }
 }
 
-extension Array where Element == Dropout {
-    /// The rate of `kind`, 0 when the list has none.
-    public func rate(of kind: Dropout.Kind) -> Double {
-        first { $0.kind == kind }?.rate ?? 0
+extension DropoutComponent where Self: Equatable {
+    public func isEqual(to other: any DropoutComponent) -> Bool { (other as? Self) == self }
+}
+
+extension Array where Element == any DropoutComponent {
+    /// The entry acting at `site`, if any (the spec allows one per site but for tokens).
+    public func first(at site: DropoutSite) -> (any DropoutComponent)? { first { $0.site == site } }
+
+    /// Element-wise value equality.
+    public func isEqual(to other: [any DropoutComponent]) -> Bool {
+        count == other.count && zip(self, other).allSatisfy { $0.isEqual(to: $1) }
     }
+}
+
+/// `standard`: one mask value per element of every layer's input and the stack's output.
+public struct StandardDropout: DropoutComponent, Equatable {
+    public var rate: Double
+    public init(rate: Double) { precondition(rate >= 0 && rate < 1, "dropout rate \(rate) outside [0, 1)"); self.rate = rate }
+    public var type: String { "standard" }
+    public var site: DropoutSite { .layerInputs }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public func apply<T: Scalar>(_ mask: UnsafePointer<T>, to x: Matrix<T>, into y: Matrix<T>, batchSize: Int) {
+        multiply(x.count, x.base, mask, into: y.base)
+    }
+}
+
+/// `variational`: at the same places, one mask per (sequence, channel) shared over time
+/// (Gal & Ghahramani 2016).
+public struct VariationalDropout: DropoutComponent, Equatable {
+    public var rate: Double
+    public init(rate: Double) { precondition(rate >= 0 && rate < 1, "dropout rate \(rate) outside [0, 1)"); self.rate = rate }
+    public var type: String { "variational" }
+    public var site: DropoutSite { .layerInputs }
+    public func maskCount(rows: Int, columns: Int, batchSize: Int) -> Int { batchSize * columns }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public func apply<T: Scalar>(_ mask: UnsafePointer<T>, to x: Matrix<T>, into y: Matrix<T>, batchSize: Int) {
+        let d = x.columns
+        for r in 0..<x.rows { multiply(d, x.row(r), mask + (r % batchSize) * d, into: y.row(r)) }
+    }
+}
+
+/// `word`: whole token positions of the token representations.
+public struct WordDropout: DropoutComponent, Equatable {
+    public var rate: Double
+    public init(rate: Double) { precondition(rate >= 0 && rate < 1, "dropout rate \(rate) outside [0, 1)"); self.rate = rate }
+    public var type: String { "word" }
+    public var site: DropoutSite { .tokens }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public func scaleRows<T: Scalar>(_ scales: UnsafeMutablePointer<T>, ids: UnsafePointer<Int32>, count n: Int, vocabularySize: Int,
+                                     context: StepContext) {
+        let positionMask = context.arena.allocate(n, of: T.self)
+        fillDropoutMask(positionMask, count: n, rate: rate, generator: &context.dropoutGenerator)
+        multiply(n, scales, positionMask, into: scales)
+    }
+}
+
+/// `embedding`: whole word types of the token representations: every occurrence of a
+/// dropped type in the step is zeroed (Merity et al. 2017, AWD-LSTM's `dropoute`).
+public struct EmbeddingDropout: DropoutComponent, Equatable {
+    public var rate: Double
+    public init(rate: Double) { precondition(rate >= 0 && rate < 1, "dropout rate \(rate) outside [0, 1)"); self.rate = rate }
+    public var type: String { "embedding" }
+    public var site: DropoutSite { .tokens }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    public func scaleRows<T: Scalar>(_ scales: UnsafeMutablePointer<T>, ids: UnsafePointer<Int32>, count n: Int, vocabularySize: Int,
+                                     context: StepContext) {
+        let typeMask = context.arena.allocate(vocabularySize, of: T.self)
+        fillDropoutMask(typeMask, count: vocabularySize, rate: rate, generator: &context.dropoutGenerator)
+        for r in 0..<n { scales[r] *= typeMask[Int(ids[r])] }
+    }
+}
+
+/// `weight-drop`: DropConnect on the recurrent weights W_h (Wan et al. 2013; AWD-LSTM),
+/// applied by recurrent components that support it.
+public struct WeightDrop: DropoutComponent, Equatable {
+    public var rate: Double
+    public init(rate: Double) { precondition(rate >= 0 && rate < 1, "dropout rate \(rate) outside [0, 1)"); self.rate = rate }
+    public var type: String { "weight-drop" }
+    public var site: DropoutSite { .recurrentWeights }
 }
 
 /// Fills `mask` with 0 (probability `rate`) or 1/(1 − rate).
@@ -42,32 +148,25 @@ public func fillDropoutMask<T: Scalar>(_ mask: UnsafeMutablePointer<T>, count: I
     for i in 0..<count { mask[i] = generator.nextUnit() < rate ? 0 : keep }
 }
 
-/// Dropout on time-major activations (N = T·B rows, row t·B + b): `standard`,
-/// `variational` or `word` at one site of the network. Off outside training.
+/// The layer-input dropout of a recurrent stack at one place (time-major activations,
+/// N = T·B rows, row t·B + b). Off outside training.
 public final class ActivationDropout<T: Scalar> {
-    public let kind: Dropout.Kind
-    public let rate: Double
+    public let component: any DropoutComponent
     private var mask: UnsafeMutablePointer<T>?
     private var batchSize = 1
 
-    public init(kind: Dropout.Kind, rate: Double) {
-        precondition([.standard, .variational, .word].contains(kind), "\(kind) dropout does not act on activations")
-        self.kind = kind
-        self.rate = rate
+    public init(_ component: any DropoutComponent) {
+        precondition(component.site == .layerInputs, "\(component.type) dropout does not act on activations")
+        self.component = component
     }
 
     /// x (N, D) with B sequences → dropped copy, or x itself when inactive.
     public func forward(_ x: Matrix<T>, batchSize: Int, context: StepContext) -> Matrix<T> {
-        guard context.training, rate > 0 else { mask = nil; return x }
+        guard context.training, component.rate > 0 else { mask = nil; return x }
         self.batchSize = batchSize
-        let maskCount: Int
-        switch kind {
-        case .variational: maskCount = batchSize * x.columns
-        case .word: maskCount = x.rows
-        default: maskCount = x.count
-        }
+        let maskCount = component.maskCount(rows: x.rows, columns: x.columns, batchSize: batchSize)
         let m = context.arena.allocate(maskCount, of: T.self)
-        fillDropoutMask(m, count: maskCount, rate: rate, generator: &context.dropoutGenerator)
+        fillDropoutMask(m, count: maskCount, rate: component.rate, generator: &context.dropoutGenerator)
         mask = m
         return apply(m, to: x, context: context)
     }
@@ -80,18 +179,7 @@ public final class ActivationDropout<T: Scalar> {
 
     private func apply(_ m: UnsafeMutablePointer<T>, to x: Matrix<T>, context: StepContext) -> Matrix<T> {
         let y = context.arena.matrix(x.rows, x.columns, of: T.self)
-        let d = x.columns
-        switch kind {
-        case .variational:
-            for r in 0..<x.rows { multiply(d, x.row(r), m + (r % batchSize) * d, into: y.row(r)) }
-        case .word:
-            for r in 0..<x.rows {
-                y.row(r).update(from: x.row(r), count: d)
-                scale(d, m[r], y.row(r))
-            }
-        default:
-            multiply(x.count, x.base, m, into: y.base)
-        }
+        component.apply(UnsafePointer(m), to: x, into: y, batchSize: batchSize)
         return y
     }
 }

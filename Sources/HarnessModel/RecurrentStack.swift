@@ -57,22 +57,22 @@ public final class RecurrentStack<T: Scalar> {
     /// input of the next layer before dropout): ELMo's layer representations.
     public private(set) var layerOutputs: [Matrix<T>] = []
 
-    public init(_ name: String, inputSize: Int, component: any RecurrentComponent, dropout: [Dropout], initScale: Double) {
+    public init(_ name: String, inputSize: Int, component: any RecurrentComponent, dropout: [any DropoutComponent], initScale: Double) {
         var layers: [any RecurrentLayer<T>] = []
         var residual: [Bool] = []
         var size = inputSize
         for k in 0..<component.layers {
             let layer: any RecurrentLayer<T> = component.makeLayer("\(name).layer\(k)", index: k, inputSize: size,
-                                                                   weightDrop: dropout.rate(of: .weightDrop), initScale: initScale)
+                                                                   weightDrop: dropout.first(at: .recurrentWeights)?.rate ?? 0, initScale: initScale)
             residual.append(component.residual && k > 0 && size == layer.outputSize)
             layers.append(layer)
             size = layer.outputSize
         }
         self.layers = layers
         self.residual = residual
-        let between = dropout.filter { $0.kind == .standard || $0.kind == .variational }
-        precondition(between.count <= 1, "standard and variational dropout act at the same places; choose one")
-        dropouts = between.first.map { d in (0...component.layers).map { _ in ActivationDropout(kind: d.kind, rate: d.rate) } } ?? []
+        let between = dropout.filter { $0.site == .layerInputs }
+        precondition(between.count <= 1, "\(between.map(\.type)) dropout act at the same places; choose one")
+        dropouts = between.first.map { d in (0...component.layers).map { _ in ActivationDropout(d) } } ?? []
     }
 
     public var outputSize: Int { layers.last!.outputSize }

@@ -1,34 +1,25 @@
 import HarnessKernels
 
-/// `word` and `embedding` dropout on the token representations (N, D): each row is
-/// scaled by one factor, the product of a per-position mask (`word`: drops whole
-/// timesteps) and a per-word-type mask (`embedding`: every occurrence of a dropped type
-/// in the batch is zeroed, as AWD-LSTM's `dropoute`). Off outside training.
+/// The dropouts at the token representations (N, D) (`word`, `embedding`, or a
+/// researcher's own at `.tokens`): each row is scaled by one factor, the product of every
+/// such dropout's factor for it. They draw their masks in the order of their type names
+/// (`embedding` before `word`), whatever their order in the spec. Off outside training.
 public final class TokenDropout<T: Scalar> {
-    public let wordRate: Double
-    public let embeddingRate: Double
+    public let dropouts: [any DropoutComponent]
     private var rowScale: UnsafeMutablePointer<T>?
 
-    public init(dropout: [Dropout]) {
-        wordRate = dropout.rate(of: .word)
-        embeddingRate = dropout.rate(of: .embedding)
+    public init(dropout: [any DropoutComponent]) {
+        dropouts = dropout.filter { $0.site == .tokens && $0.rate > 0 }.sorted { $0.type < $1.type }
     }
 
     /// x (N, D) for tokens `ids` → the scaled copy, or x when inactive.
     public func forward(_ x: Matrix<T>, ids: UnsafePointer<Int32>, vocabularySize: Int, context: StepContext) -> Matrix<T> {
-        guard context.training, wordRate > 0 || embeddingRate > 0 else { rowScale = nil; return x }
+        guard context.training, !dropouts.isEmpty else { rowScale = nil; return x }
         let n = x.rows
         let scales = context.arena.allocate(n, of: T.self)
         scales.update(repeating: 1, count: n)
-        if embeddingRate > 0 {
-            let typeMask = context.arena.allocate(vocabularySize, of: T.self)
-            fillDropoutMask(typeMask, count: vocabularySize, rate: embeddingRate, generator: &context.dropoutGenerator)
-            for r in 0..<n { scales[r] *= typeMask[Int(ids[r])] }
-        }
-        if wordRate > 0 {
-            let positionMask = context.arena.allocate(n, of: T.self)
-            fillDropoutMask(positionMask, count: n, rate: wordRate, generator: &context.dropoutGenerator)
-            multiply(n, scales, positionMask, into: scales)
+        for dropout in dropouts {
+            dropout.scaleRows(scales, ids: ids, count: n, vocabularySize: vocabularySize, context: context)
         }
         rowScale = scales
         return scaled(x, context: context)

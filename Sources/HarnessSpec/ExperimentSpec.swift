@@ -71,7 +71,7 @@ public struct ModelSpec: Sendable, Equatable {
     public var encoder: any TokenEncoderComponent
     public var recurrent: any RecurrentComponent
     public var output: any OutputComponent
-    public var dropout: [Dropout]
+    public var dropout: [any DropoutComponent]
     public var initScale: Double
 
     public func configuration(vocabularySize: Int) -> BiLMConfiguration {
@@ -82,7 +82,7 @@ public struct ModelSpec: Sendable, Equatable {
 
     public static func == (a: ModelSpec, b: ModelSpec) -> Bool {
         a.direction == b.direction && a.encoder.isEqual(to: b.encoder) && a.recurrent.isEqual(to: b.recurrent)
-            && a.output.isEqual(to: b.output) && a.dropout == b.dropout && a.initScale == b.initScale
+            && a.output.isEqual(to: b.output) && a.dropout.isEqual(to: b.dropout) && a.initScale == b.initScale
     }
 }
 

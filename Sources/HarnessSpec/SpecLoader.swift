@@ -138,19 +138,23 @@ public enum SpecLoader {
         let outputReader = r.mapping("output")
         let output = Registries.output.make(outputReader, defaultType: "softmax")
         r.record("output", reader: outputReader, doc: "")
-        var dropout: [Dropout] = []
+        var dropout: [any DropoutComponent] = []
         var dropoutResolved: [ResolvedValue] = []
         r.record("dropout", value: .list([]), doc: "list of {type, rate}")
-        var seen: [Dropout.Kind: SourceLocation] = [:]
+        var seen: [String: SourceLocation] = [:]
+        var layerInputs: String?
+        var recurrentWeights: (type: String, location: SourceLocation)?
         for (index, item) in r.list("dropout").enumerated() {
             let itemReader = MappingReader(item.node, path: "model.dropout[\(index)]", source: r.source, location: item.location)
             if let d = Registries.dropout.make(itemReader) {
-                if seen[d.kind] != nil {
-                    r.source.error("dropout '\(d.kind.rawValue)' is listed twice", at: item.location)
-                } else if d.kind == .standard && seen[.variational] != nil || d.kind == .variational && seen[.standard] != nil {
-                    r.source.error("standard and variational dropout act at the same places; choose one", at: item.location)
+                if seen[d.type] != nil {
+                    r.source.error("dropout '\(d.type)' is listed twice", at: item.location)
+                } else if d.site == .layerInputs, let other = layerInputs {
+                    r.source.error("\(other) and \(d.type) dropout act at the same places; choose one", at: item.location)
                 }
-                seen[d.kind] = item.location
+                if d.site == .layerInputs && layerInputs == nil { layerInputs = d.type }
+                if d.site == .recurrentWeights { recurrentWeights = (d.type, item.location) }
+                seen[d.type] = item.location
                 if d.rate > 0 { dropout.append(d) }
             }
             dropoutResolved.append(itemReader.resolvedValue)
@@ -158,8 +162,8 @@ public enum SpecLoader {
         r.record("dropout", value: .list(dropoutResolved), doc: "list of {type, rate}")
         let initScale = r.double("init_scale", default: 0.1, positive: true, doc: "weights start in U(-s, s)")
         guard let encoder, let recurrent, let output else { return nil }
-        if !recurrent.supportsWeightDrop, let location = seen[.weightDrop] {
-            r.source.error("weight-drop acts on LSTM hidden-to-hidden weights; '\(recurrent.type)' layers do not implement it", at: location)
+        if !recurrent.supportsWeightDrop, let (type, location) = recurrentWeights {
+            r.source.error("\(type) acts on LSTM hidden-to-hidden weights; '\(recurrent.type)' layers do not implement it", at: location)
         }
         if output.tieWeights {
             if !encoder.hasEmbeddingTable {

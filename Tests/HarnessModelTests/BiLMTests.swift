@@ -12,7 +12,7 @@ struct BiLMTests {
     }
     static let sentences: [[Int32]] = [[1, 2, 3, 4, 5, 2, 6, 0], [1, 7, 8, 9, 0], [1, 2, 8, 4, 0]]
 
-    static func charConfiguration(dropout: [Dropout], output: any OutputComponent = SoftmaxComponent()) -> BiLMConfiguration {
+    static func charConfiguration(dropout: [any DropoutComponent], output: any OutputComponent = SoftmaxComponent()) -> BiLMConfiguration {
         var cnn = CharCNNConfiguration()
         cnn.characterEmbeddingSize = 3
         cnn.filters = [.init(1, 2), .init(2, 3)]
@@ -30,8 +30,8 @@ struct BiLMTests {
 
     @Test(arguments: [SoftmaxComponent(), SampledSoftmaxComponent(samples: 4)] as [any OutputComponent])
     func bidirectionalCharModelGradients(output: any OutputComponent) {
-        let dropout = [Dropout(.variational, rate: 0.2), Dropout(.word, rate: 0.2), Dropout(.embedding, rate: 0.2),
-                       Dropout(.weightDrop, rate: 0.2)]
+        let dropout: [any DropoutComponent] = [VariationalDropout(rate: 0.2), WordDropout(rate: 0.2), EmbeddingDropout(rate: 0.2),
+                       WeightDrop(rate: 0.2)]
         var g = SeededGenerator(seed: 1)
         let model = BiLM<Double>(Self.charConfiguration(dropout: dropout, output: output), characters: Self.table, generator: &g)
         let context = StepContext(training: true)
@@ -58,7 +58,7 @@ struct BiLMTests {
         let configuration = BiLMConfiguration(
             vocabularySize: 10, direction: .forward, encoder: WordEncoderComponent(size: 3),
             recurrent: RecurrentConfiguration(layers: 2, hiddenSize: 5, projectionSize: 3),
-            output: output, dropout: [Dropout(.standard, rate: 0.3)], initScale: 0.5)
+            output: output, dropout: [StandardDropout(rate: 0.3)], initScale: 0.5)
         var g = SeededGenerator(seed: 2)
         let model = BiLM<Double>(configuration, generator: &g)
         #expect(model.output.parameters.contains { $0 === model.store.parameter(named: "encoder.embedding") })
@@ -107,7 +107,7 @@ struct BiLMTests {
         BLAS.threads = 1
         defer { BLAS.threads = previousThreads }
         var streams = RandomStreams(seed: seed)
-        let model = BiLM<Float>(Self.charConfiguration(dropout: [Dropout(.variational, rate: 0.1)], output: output),
+        let model = BiLM<Float>(Self.charConfiguration(dropout: [VariationalDropout(rate: 0.1)], output: output),
                                 characters: Self.table, generator: &streams.initialization)
         let optimizer = Adam(learningRate: 0.03)
         let context = StepContext(training: true, dropoutGenerator: streams.dropout)
@@ -140,13 +140,13 @@ struct BiLMTests {
     @Test func dropoutDoesNotChangeTheInitialWeights() {
         var a = RandomStreams(seed: 1).initialization, b = RandomStreams(seed: 1).initialization
         let plain = BiLM<Float>(Self.charConfiguration(dropout: []), characters: Self.table, generator: &a)
-        let dropped = BiLM<Float>(Self.charConfiguration(dropout: [Dropout(.variational, rate: 0.5)]), characters: Self.table, generator: &b)
+        let dropped = BiLM<Float>(Self.charConfiguration(dropout: [VariationalDropout(rate: 0.5)]), characters: Self.table, generator: &b)
         #expect(Array(plain.store.values) == Array(dropped.store.values))
     }
 
     @Test func evaluationUsesTheFullSoftmaxAndNoDropout() {
         var g = SeededGenerator(seed: 4)
-        let model = BiLM<Double>(Self.charConfiguration(dropout: [Dropout(.standard, rate: 0.5)], output: SampledSoftmaxComponent(samples: 3)),
+        let model = BiLM<Double>(Self.charConfiguration(dropout: [StandardDropout(rate: 0.5)], output: SampledSoftmaxComponent(samples: 3)),
                                  characters: Self.table, generator: &g)
         let context = StepContext(training: false)
         let first = model.evaluate(Self.batches, carryState: false, context: context)

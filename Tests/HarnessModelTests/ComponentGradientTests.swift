@@ -124,7 +124,7 @@ struct ComponentGradientTests {
     @Test func gruStackWithResidualAndDropout() {
         let arena = Arena()
         let stack = RecurrentStack<Double>("stack", inputSize: 4, component: GRUComponent(layers: 3, hiddenSize: 4, residual: true),
-                                           dropout: [Dropout(.variational, rate: 0.3)], initScale: 0.6)
+                                           dropout: [VariationalDropout(rate: 0.3)], initScale: 0.6)
         #expect(stack.residual == [false, true, true])
         let check = checkLayer(stack.parameters, input: randomMatrix(6, 4, seed: 4, in: arena),
                                forward: { stack.forward($0, steps: 3, batchSize: 2, carryState: false, context: $1) },
@@ -148,13 +148,13 @@ struct ComponentGradientTests {
         withExtendedLifetime(context) {}
     }
 
-    @Test(arguments: [Dropout.Kind.standard, .variational])
-    func recurrentStackWithResidualAndDropout(kind: Dropout.Kind) {
+    @Test(arguments: [StandardDropout(rate: 0.3), VariationalDropout(rate: 0.3)] as [any DropoutComponent])
+    func recurrentStackWithResidualAndDropout(between: any DropoutComponent) {
         let arena = Arena()
         let configuration = RecurrentConfiguration(layers: 3, hiddenSize: 4, projectionSize: 3, cellClip: 1,
                                                    projectionClip: 1, residual: true)
         let stack = RecurrentStack<Double>("stack", inputSize: 3, component: configuration,
-                                           dropout: [Dropout(kind, rate: 0.3), Dropout(.weightDrop, rate: 0.2)], initScale: 0.6)
+                                           dropout: [between, WeightDrop(rate: 0.2)], initScale: 0.6)
         #expect(stack.residual == [false, true, true])
         let check = checkLayer(stack.parameters, input: randomMatrix(6, 3, seed: 4, in: arena),
                                forward: { stack.forward($0, steps: 3, batchSize: 2, carryState: false, context: $1) },
@@ -162,10 +162,10 @@ struct ComponentGradientTests {
         #expect(check.failures.isEmpty && check.checked > 150, "\(check.summary)")
     }
 
-    @Test(arguments: [Dropout.Kind.standard, .variational, .word])
-    func activationDropout(kind: Dropout.Kind) {
+    @Test(arguments: [StandardDropout(rate: 0.5), VariationalDropout(rate: 0.5)] as [any DropoutComponent])
+    func activationDropout(component: any DropoutComponent) {
         let arena = Arena()
-        let dropout = ActivationDropout<Double>(kind: kind, rate: 0.5)
+        let dropout = ActivationDropout<Double>(component)
         let check = checkLayer([], input: randomMatrix(6, 4, seed: 6, in: arena),
                                forward: { dropout.forward($0, batchSize: 2, context: $1) },
                                backward: { dropout.backward($0, context: $1) })
@@ -174,7 +174,7 @@ struct ComponentGradientTests {
 
     @Test func tokenDropout() {
         let arena = Arena()
-        let dropout = TokenDropout<Double>(dropout: [Dropout(.word, rate: 0.3), Dropout(.embedding, rate: 0.4)])
+        let dropout = TokenDropout<Double>(dropout: [WordDropout(rate: 0.3), EmbeddingDropout(rate: 0.4)])
         let ids: [Int32] = [0, 1, 2, 1, 3, 1]
         let check = checkLayer([], input: randomMatrix(6, 3, seed: 7, in: arena),
                                forward: { dropout.forward($0, ids: ids, vocabularySize: 4, context: $1) },
