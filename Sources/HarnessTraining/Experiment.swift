@@ -94,7 +94,8 @@ public final class Experiment {
     }
 
     /// The least rank correlation between a vocabulary file's order and the training
-    /// counts that sampled softmax accepts. A file sorted by another corpus's counts
+    /// counts that an output layer assuming frequency order (sampled, adaptive softmax)
+    /// accepts. A file sorted by another corpus's counts
     /// (bilm-tf's from the 1B Word Benchmark) stays far above it; byte order gives ≈ 0.
     static let minimumFrequencyOrder = 0.5
 

@@ -103,7 +103,7 @@ struct SpecErrorTests {
                  of: "{type: word, dim: 8}", with: "{type: char-cnn, filters: [[7, 4]], max_characters: 5}"),
              expected: ["s.yaml:5:44: error: filter width 7 exceeds max_characters 5"]),
         Case(name: "malformed filter", yaml: base.replacingOccurrences(of: "{type: word, dim: 8}", with: "{type: char-cnn, filters: [[3]]}"),
-             expected: ["s.yaml:5:45: error: expected a filter [width, count] of positive integers in 'filters'"]),
+             expected: ["s.yaml:5:45: error: expected a filter [width, count] of positive integers in 'filters', found a list"]),
         Case(name: "adaptive cutoffs out of order", yaml: base.replacingOccurrences(
                  of: "training:\n", with: "  output: {type: adaptive-softmax, cutoffs: [10, 5]}\ntraining:\n"),
              expected: ["s.yaml:7:50: error: 'cutoffs' must increase strictly: 5 follows 10"]),

@@ -102,6 +102,23 @@ struct SilentlyWrongTests {
         #expect(midEpoch.error.firstMatch(of: pattern) != nil, "\(midEpoch.error)")
     }
 
+    // 4b. The same check for the other output layer that assumes frequency order.
+    @Test func aVocabularyInByteOrderIsRefusedForAdaptiveSoftmax() throws {
+        let folder = temporaryFolder()
+        let lines = try TextFile.read(packageRoot.path + "/Tests/Fixtures/tiny-corpus/train.txt")
+        let built = Vocabulary(training: lines, withBeginOfSentence: true)
+        ResumeTests.write(built.tokens.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.joined(separator: "\n") + "\n",
+                          to: folder + "/bytes.vocab")
+        let spec = try Self.smoke(in: folder) {
+            $0.replacingOccurrences(of: "  batching:", with: "  vocabulary: {file: \(folder)/bytes.vocab}\n  batching:")
+                .replacingOccurrences(of: "{type: sampled-softmax, samples: 8}", with: "{type: adaptive-softmax, cutoffs: [20, 60], div_value: 2}")
+        }
+        let refused = try runHarness(["run", spec, "--runs", folder + "/runs", "--quiet"])
+        #expect(refused.status == 65)
+        #expect(refused.error.contains("the vocabulary is not ordered by frequency")
+                && refused.error.contains("Adaptive softmax gives the head to the first ids"), "\(refused.error)")
+    }
+
     // 4. A vocabulary file that is not ordered by frequency, with sampled softmax.
     @Test func aVocabularyInByteOrderIsRefusedForSampledSoftmax() throws {
         let folder = temporaryFolder()

@@ -31,7 +31,8 @@ extension Component where Product == any TokenEncoderComponent {
         for (node, location) in items {
             guard case .sequence(let pair) = node, pair.count == 2,
                   let width = pair[0].int, let count = pair[1].int, width >= 1, count >= 1 else {
-                r.source.error("expected a filter [width, count] of positive integers in 'filters'", at: location)
+                r.source.error("expected a filter [width, count] of positive integers in 'filters', found \(MappingReader.describe(node))",
+                               at: location)
                 continue
             }
             filters.append(.init(width, count))
