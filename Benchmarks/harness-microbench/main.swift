@@ -46,8 +46,8 @@ func sgemmRate() -> Double {
 
 func lstmpRate() -> Double {
     let b = 32, t = 20, h = 1024, p = 256, d = 256
-    let layer = LSTMLayer<Float>("bench", configuration: LSTMConfiguration(
-        inputSize: d, hiddenSize: h, projectionSize: p, cellClip: 3, projectionClip: 3), initScale: 0.05)
+    let layer = LSTMLayer<Float>("bench", component: LSTMComponent(
+        layers: 1, hiddenSize: h, projectionSize: p, cellClip: 3, projectionClip: 3), inputSize: d, initScale: 0.05)
     var g = SeededGenerator(seed: 3)
     let store = ParameterStore(layer.parameters, generator: &g)
     let fixtures = Arena()

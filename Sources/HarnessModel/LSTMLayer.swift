@@ -1,31 +1,47 @@
 import HarnessKernels
 
-/// One LSTM layer's hyperparameters.
-public struct LSTMConfiguration: Sendable, Equatable {
-    public var inputSize: Int
+/// `lstm` and `lstm-projected`: stacked LSTM layers, plain or with a projection and
+/// cell/projection clipping (LSTMP, the recurrent component of ELMo's biLM). Builds
+/// `LSTMLayer`s; the spec keys are read in `HarnessSpec/Components/LSTMComponents.swift`.
+public struct LSTMComponent: RecurrentComponent, Equatable {
+    public var layers: Int
+    /// H, the cell size.
     public var hiddenSize: Int
-    /// nil: no projection, the output is the H-dimensional hidden state.
+    /// P; nil: no projection, the output is the H-dimensional hidden state.
     public var projectionSize: Int?
+    /// Clamps the cell state to ±cellClip (bilm-tf's `cell_clip`).
     public var cellClip: Double?
+    /// Clamps the projection to ±projectionClip (bilm-tf's `proj_clip`); needs a projection.
     public var projectionClip: Double?
-    /// DropConnect rate on W_h during training (`weight-drop`).
-    public var weightDrop: Double = 0
-    /// Initial bias of the forget gate: 1 is TensorFlow's `forget_bias` (bilm-tf,
-    /// Jozefowicz et al. 2015); PyTorch's `nn.LSTM` starts near 0.
-    public var forgetBias: Double = 1
+    public var residual: Bool
+    /// Initial bias of every layer's forget gate: 1 is TensorFlow's `forget_bias`
+    /// (bilm-tf, Jozefowicz et al. 2015); PyTorch's `nn.LSTM` starts near 0.
+    public var forgetBias: Double
 
-    public init(inputSize: Int, hiddenSize: Int, projectionSize: Int? = nil,
-                cellClip: Double? = nil, projectionClip: Double? = nil, weightDrop: Double = 0, forgetBias: Double = 1) {
-        self.inputSize = inputSize
+    public init(layers: Int, hiddenSize: Int, projectionSize: Int? = nil, cellClip: Double? = nil,
+                projectionClip: Double? = nil, residual: Bool = false, forgetBias: Double = 1) {
+        self.layers = layers
         self.hiddenSize = hiddenSize
         self.projectionSize = projectionSize
         self.cellClip = cellClip
         self.projectionClip = projectionClip
-        self.weightDrop = weightDrop
+        self.residual = residual
         self.forgetBias = forgetBias
     }
 
+    public var type: String { projectionSize == nil ? "lstm" : "lstm-projected" }
     public var outputSize: Int { projectionSize ?? hiddenSize }
+    public var supportsWeightDrop: Bool { true }
+
+    public func makeLayer<T: Scalar>(_ name: String, index: Int, inputSize: Int, weightDrop: Double,
+                                     initScale: Double) -> any RecurrentLayer<T> {
+        LSTMLayer<T>(name, component: self, inputSize: inputSize, weightDrop: weightDrop, initScale: initScale)
+    }
+
+    /// 4H·(D + P) for the gates, H·P for the projection.
+    public func multiplyAdds(inputSize: Int) -> Int {
+        4 * hiddenSize * (inputSize + outputSize) + (projectionSize.map { hiddenSize * $0 } ?? 0)
+    }
 }
 
 /// One LSTM layer (Hochreiter & Schmidhuber 1997), optionally with a projection of the
@@ -43,9 +59,12 @@ public struct LSTMConfiguration: Sendable, Equatable {
 /// Shapes: x (T·B, D) time-major → h (T·B, P); W_x (4H, D), W_h (4H, P), b (1, 4H),
 /// W_p (P, H); P = H without projection.
 public final class LSTMLayer<T: Scalar>: RecurrentLayer {
-    public typealias Configuration = LSTMConfiguration
-
-    public let configuration: Configuration
+    /// The layer's hyperparameters (its `layers` and `residual` concern the stack).
+    public let component: LSTMComponent
+    /// D, the width of x.
+    public let inputSize: Int
+    /// DropConnect rate on W_h during training (`weight-drop`).
+    public let weightDrop: Double
     public let inputWeight: Parameter<T>        // W_x (4H, D)
     public let recurrentWeight: Parameter<T>    // W_h (4H, P)
     public let bias: Parameter<T>               // b (1, 4H)
@@ -67,27 +86,29 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
     private var effectiveRecurrent: Matrix<T>!  // W_h, or W_h ⊙ mask under weight-drop
     private var recurrentMask: UnsafeMutablePointer<T>?
 
-    public init(_ name: String, configuration: Configuration, initScale: Double) {
-        let h = configuration.hiddenSize, p = configuration.outputSize
-        self.configuration = configuration
-        inputWeight = Parameter("\(name).input_weight", rows: 4 * h, columns: configuration.inputSize,
+    public init(_ name: String, component: LSTMComponent, inputSize: Int, weightDrop: Double = 0, initScale: Double) {
+        let h = component.hiddenSize, p = component.outputSize
+        self.component = component
+        self.inputSize = inputSize
+        self.weightDrop = weightDrop
+        inputWeight = Parameter("\(name).input_weight", rows: 4 * h, columns: inputSize,
                                 initializer: .uniform(scale: initScale))
         recurrentWeight = Parameter("\(name).recurrent_weight", rows: 4 * h, columns: p,
                                     initializer: .uniform(scale: initScale))
         // Zero biases except the forget gate's.
         bias = Parameter("\(name).bias", rows: 1, columns: 4 * h,
-                         initializer: .piecewise([.init(h, 0), .init(h, configuration.forgetBias), .init(2 * h, 0)]))
-        projectionWeight = configuration.projectionSize.map {
+                         initializer: .piecewise([.init(h, 0), .init(h, component.forgetBias), .init(2 * h, 0)]))
+        projectionWeight = component.projectionSize.map {
             Parameter("\(name).projection_weight", rows: $0, columns: h, initializer: .uniform(scale: initScale))
         }
-        cellClip = configuration.cellClip.map { T($0) }
-        projectionClip = configuration.projectionClip.map { T($0) }
-        precondition(configuration.projectionClip == nil || configuration.projectionSize != nil,
+        cellClip = component.cellClip.map { T($0) }
+        projectionClip = component.projectionClip.map { T($0) }
+        precondition(component.projectionClip == nil || component.projectionSize != nil,
                      "a projection clip needs a projection")
     }
 
-    public var outputSize: Int { configuration.outputSize }
-    public var cellSize: Int { configuration.hiddenSize }
+    public var outputSize: Int { component.outputSize }
+    public var cellSize: Int { component.hiddenSize }
     public var parameters: [Parameter<T>] { [inputWeight, recurrentWeight, bias] + (projectionWeight.map { [$0] } ?? []) }
 
     /// x (T·B, D) → h (T·B, P). Starts from `state` (zeros when nil) and, when given,
@@ -96,9 +117,9 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
     @_specialize(where T == Double)
     public func forward(_ x: Matrix<T>, steps: Int, batchSize: Int, state: RecurrentState<T>?,
                         context: StepContext) -> Matrix<T> {
-        let h = configuration.hiddenSize, p = outputSize, b = batchSize
-        precondition(x.rows == steps * batchSize && x.columns == configuration.inputSize,
-                     "LSTM input (\(x.rows), \(x.columns)) is not (\(steps)·\(batchSize), \(configuration.inputSize))")
+        let h = component.hiddenSize, p = outputSize, b = batchSize
+        precondition(x.rows == steps * batchSize && x.columns == inputSize,
+                     "LSTM input (\(x.rows), \(x.columns)) is not (\(steps)·\(batchSize), \(inputSize))")
         let arena = context.arena
         self.steps = steps
         self.batchSize = batchSize
@@ -156,7 +177,7 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public func backward(_ dy: Matrix<T>, context: StepContext) -> Matrix<T> {
-        let h = configuration.hiddenSize, p = outputSize, b = batchSize
+        let h = component.hiddenSize, p = outputSize, b = batchSize
         let arena = context.arena
         let dOutputs = arena.matrix(steps * b, p, of: T.self)
         dOutputs.base.update(from: dy.base, count: dy.count)
@@ -198,7 +219,7 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
         }
         gemm(dGates, input, into: inputWeight.gradient, transposeA: true, accumulate: true)
         accumulateColumnSums(of: dGates, into: bias.gradient.base)
-        let dx = arena.matrix(steps * b, configuration.inputSize, of: T.self)
+        let dx = arena.matrix(steps * b, inputSize, of: T.self)
         gemm(dGates, inputWeight.value, into: dx)
         return dx
     }
@@ -213,7 +234,7 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
     }
 
     private func prepareRecurrentWeight(context: StepContext) {
-        let rate = configuration.weightDrop
+        let rate = weightDrop
         guard context.training, rate > 0 else {
             effectiveRecurrent = recurrentWeight.value
             recurrentMask = nil
@@ -241,7 +262,7 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
     private func cellForward(gates: UnsafeMutablePointer<T>, previousCell: UnsafeMutablePointer<T>, clipPrevious: Bool,
                              cell: UnsafeMutablePointer<T>, cellTanh: UnsafeMutablePointer<T>,
                              hidden: UnsafeMutablePointer<T>) {
-        let h = configuration.hiddenSize, w = T.Vector.scalarCount
+        let h = component.hiddenSize, w = T.Vector.scalarCount
         var j = 0
         while j < h {
             let lanes = min(w, h - j)
@@ -270,7 +291,7 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
                               cellTanh: UnsafeMutablePointer<T>, previousCell: UnsafeMutablePointer<T>,
                               clipPrevious: Bool, dHidden: UnsafeMutablePointer<T>,
                               dCell: UnsafeMutablePointer<T>, dGates: UnsafeMutablePointer<T>) {
-        let h = configuration.hiddenSize, w = T.Vector.scalarCount
+        let h = component.hiddenSize, w = T.Vector.scalarCount
         let one = T.Vector(repeating: 1)
         var j = 0
         while j < h {

@@ -1,45 +1,5 @@
 import HarnessKernels
 
-/// LSTM stacks, plain (`lstm`) or with a projection and clipping (`lstm-projected`): the
-/// recurrent component of ELMo's biLM. Builds `LSTMLayer`s.
-public struct RecurrentConfiguration: RecurrentComponent, Equatable {
-    public var layers: Int
-    public var hiddenSize: Int
-    public var projectionSize: Int?
-    public var cellClip: Double?
-    public var projectionClip: Double?
-    public var residual: Bool
-    /// Initial forget-gate bias of every layer.
-    public var forgetBias: Double
-
-    public init(layers: Int, hiddenSize: Int, projectionSize: Int? = nil, cellClip: Double? = nil,
-                projectionClip: Double? = nil, residual: Bool = false, forgetBias: Double = 1) {
-        self.layers = layers
-        self.hiddenSize = hiddenSize
-        self.projectionSize = projectionSize
-        self.cellClip = cellClip
-        self.projectionClip = projectionClip
-        self.residual = residual
-        self.forgetBias = forgetBias
-    }
-
-    public var type: String { projectionSize == nil ? "lstm" : "lstm-projected" }
-    public var outputSize: Int { projectionSize ?? hiddenSize }
-    public var supportsWeightDrop: Bool { true }
-
-    public func makeLayer<T: Scalar>(_ name: String, index: Int, inputSize: Int, weightDrop: Double,
-                                     initScale: Double) -> any RecurrentLayer<T> {
-        LSTMLayer<T>(name, configuration: .init(inputSize: inputSize, hiddenSize: hiddenSize, projectionSize: projectionSize,
-                                                cellClip: cellClip, projectionClip: projectionClip, weightDrop: weightDrop,
-                                                forgetBias: forgetBias), initScale: initScale)
-    }
-
-    /// 4H·(D + P) for the gates, H·P for the projection.
-    public func multiplyAdds(inputSize: Int) -> Int {
-        4 * hiddenSize * (inputSize + outputSize) + (projectionSize.map { hiddenSize * $0 } ?? 0)
-    }
-}
-
 /// The recurrent layers of one direction, as its `RecurrentComponent` builds them, with
 /// dropout on the input of every layer and on the stack's output (`standard` or
 /// `variational`), and residual connections from the second layer on (bilm-tf's

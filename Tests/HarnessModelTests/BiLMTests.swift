@@ -20,7 +20,7 @@ struct BiLMTests {
         cnn.outputSize = 3
         return BiLMConfiguration(
             vocabularySize: words.count, direction: .bidirectional, encoder: cnn,
-            recurrent: RecurrentConfiguration(layers: 2, hiddenSize: 4, projectionSize: 3, cellClip: 3, projectionClip: 3, residual: true),
+            recurrent: LSTMComponent(layers: 2, hiddenSize: 4, projectionSize: 3, cellClip: 3, projectionClip: 3, residual: true),
             output: output, dropout: dropout, initScale: 0.5)
     }
 
@@ -57,7 +57,7 @@ struct BiLMTests {
     func tiedWordModelGradientsInStreamMode(output: any OutputComponent) {
         let configuration = BiLMConfiguration(
             vocabularySize: 10, direction: .forward, encoder: WordEncoderComponent(size: 3),
-            recurrent: RecurrentConfiguration(layers: 2, hiddenSize: 5, projectionSize: 3),
+            recurrent: LSTMComponent(layers: 2, hiddenSize: 5, projectionSize: 3),
             output: output, dropout: [StandardDropout(rate: 0.3)], initScale: 0.5)
         var g = SeededGenerator(seed: 2)
         let model = BiLM<Double>(configuration, generator: &g)
@@ -165,7 +165,7 @@ struct CarriedStateTests {
     /// Stream mode: two windows with the state carried give the same outputs as one
     /// window of their combined length.
     @Test func twoWindowsWithCarriedStateEqualOneLongWindow() {
-        let configuration = RecurrentConfiguration(layers: 2, hiddenSize: 4, projectionSize: 3, cellClip: 0.5, projectionClip: 0.4,
+        let configuration = LSTMComponent(layers: 2, hiddenSize: 4, projectionSize: 3, cellClip: 0.5, projectionClip: 0.4,
                                                    residual: true)
         var g = SeededGenerator(seed: 1)
         let stack = RecurrentStack<Double>("s", inputSize: 3, component: configuration, dropout: [], initScale: 0.8)

@@ -88,15 +88,15 @@ struct ComponentGradientTests {
     }
 
     @Test(arguments: [
-        LSTMConfiguration(inputSize: 3, hiddenSize: 5),
-        LSTMConfiguration(inputSize: 3, hiddenSize: 5, projectionSize: 2),
-        LSTMConfiguration(inputSize: 3, hiddenSize: 5, projectionSize: 2, cellClip: 0.1, projectionClip: 0.05),
-        LSTMConfiguration(inputSize: 3, hiddenSize: 17, cellClip: 0.3),  // a SIMD tail in the cell kernels
-        LSTMConfiguration(inputSize: 3, hiddenSize: 5, projectionSize: 4, weightDrop: 0.4),
-    ])
-    func lstm(configuration: LSTMConfiguration) {
+        (LSTMComponent(layers: 1, hiddenSize: 5), 0),
+        (LSTMComponent(layers: 1, hiddenSize: 5, projectionSize: 2), 0),
+        (LSTMComponent(layers: 1, hiddenSize: 5, projectionSize: 2, cellClip: 0.1, projectionClip: 0.05), 0),
+        (LSTMComponent(layers: 1, hiddenSize: 17, cellClip: 0.3), 0),  // a SIMD tail in the cell kernels
+        (LSTMComponent(layers: 1, hiddenSize: 5, projectionSize: 4), 0.4),
+    ] as [(LSTMComponent, Double)])
+    func lstm(component: LSTMComponent, weightDrop: Double) {
         let arena = Arena()
-        let layer = LSTMLayer<Double>("lstm", configuration: configuration, initScale: 0.7)
+        let layer = LSTMLayer<Double>("lstm", component: component, inputSize: 3, weightDrop: weightDrop, initScale: 0.7)
         let steps = 4, batch = 2
         for packsWeights in [false, true] {  // per-timestep products through BLAS, then through PackedMatrix
             let check = checkLayer(layer.parameters, input: randomMatrix(steps * batch, 3, scale: 2, seed: 3, in: arena),
@@ -136,8 +136,8 @@ struct ComponentGradientTests {
         // The clip case above must actually clip, or its check would prove nothing.
         // The context outlives the checks: y lives in its arena.
         let context = StepContext(training: true)
-        let configuration = LSTMConfiguration(inputSize: 3, hiddenSize: 5, projectionSize: 2, cellClip: 0.1, projectionClip: 0.05)
-        let layer = LSTMLayer<Double>("lstm", configuration: configuration, initScale: 0.7)
+        let component = LSTMComponent(layers: 1, hiddenSize: 5, projectionSize: 2, cellClip: 0.1, projectionClip: 0.05)
+        let layer = LSTMLayer<Double>("lstm", component: component, inputSize: 3, initScale: 0.7)
         var g = SeededGenerator(seed: 11)
         _ = ParameterStore(layer.parameters, generator: &g)
         let state = RecurrentState<Double>(batchSize: 2, outputSize: 2, cellSize: 5)
@@ -151,9 +151,9 @@ struct ComponentGradientTests {
     @Test(arguments: [StandardDropout(rate: 0.3), VariationalDropout(rate: 0.3)] as [any DropoutComponent])
     func recurrentStackWithResidualAndDropout(between: any DropoutComponent) {
         let arena = Arena()
-        let configuration = RecurrentConfiguration(layers: 3, hiddenSize: 4, projectionSize: 3, cellClip: 1,
-                                                   projectionClip: 1, residual: true)
-        let stack = RecurrentStack<Double>("stack", inputSize: 3, component: configuration,
+        let component = LSTMComponent(layers: 3, hiddenSize: 4, projectionSize: 3, cellClip: 1,
+                                      projectionClip: 1, residual: true)
+        let stack = RecurrentStack<Double>("stack", inputSize: 3, component: component,
                                            dropout: [between, WeightDrop(rate: 0.2)], initScale: 0.6)
         #expect(stack.residual == [false, true, true])
         let check = checkLayer(stack.parameters, input: randomMatrix(6, 3, seed: 4, in: arena),

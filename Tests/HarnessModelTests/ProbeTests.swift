@@ -82,9 +82,9 @@ struct ProbeTests {
 
     private func lstmp<T: Scalar>(_: T.Type, tolerance: Double) {
         let f = Self.fixture.lstmp
-        let layer = LSTMLayer<T>("probe", configuration: LSTMConfiguration(
-            inputSize: f.input_size, hiddenSize: f.hidden, projectionSize: f.projection,
-            cellClip: f.cell_clip, projectionClip: f.projection_clip), initScale: 0.1)
+        let layer = LSTMLayer<T>("probe", component: LSTMComponent(
+            layers: 1, hiddenSize: f.hidden, projectionSize: f.projection,
+            cellClip: f.cell_clip, projectionClip: f.projection_clip), inputSize: f.input_size, initScale: 0.1)
         var g = SeededGenerator(seed: 0)
         let store = ParameterStore(layer.parameters, generator: &g)
         load(layer.inputWeight, f.input_weight)

@@ -48,7 +48,7 @@ struct SweepExpansionTests {
         #expect(points.last!.axes.map(\.label) == ["32", "sampled-softmax", "16", "16"] && points.last!.seed == 2)
         // The point's spec really has the values.
         let spec = try SpecLoader.parse(points.last!.specText, file: "p.yaml")
-        let recurrent = try #require(spec.model.recurrent as? RecurrentConfiguration)
+        let recurrent = try #require(spec.model.recurrent as? LSTMComponent)
         #expect(recurrent.hiddenSize == 32 && recurrent.projectionSize == 16 && spec.seed == 2)
         #expect(spec.model.output.isEqual(to: SampledSoftmaxComponent(samples: 4)) && spec.training.epochs == 1 && spec.name == "t")
     }

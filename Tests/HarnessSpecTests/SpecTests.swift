@@ -28,7 +28,7 @@ struct SpecRoundTripTests {
         #expect(spec.model.output.isEqual(to: SoftmaxComponent(tieWeights: false)))
         #expect(spec.training.optimizer.isEqual(to: Adagrad.Hyperparameters(learningRate: 0.2, initialAccumulator: 1)))
         #expect(spec.training.clipping == nil && spec.training.schedule.isEqual(to: ConstantSchedule()))
-        #expect(spec.model.recurrent.isEqual(to: RecurrentConfiguration(layers: 2, hiddenSize: 16, projectionSize: 8, residual: true)))
+        #expect(spec.model.recurrent.isEqual(to: LSTMComponent(layers: 2, hiddenSize: 16, projectionSize: 8, residual: true)))
         // Resolved once, against the working directory; the resolved spec keeps the text as written.
         #expect(spec.data.valid == FileManager.default.currentDirectoryPath + "/corpus/valid.txt" && spec.data.evalBatchSize == 4)
         #expect(spec.resolved.value(at: "data.corpus") == .scalar("corpus"))

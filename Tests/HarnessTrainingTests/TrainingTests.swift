@@ -134,7 +134,7 @@ struct CheckpointTests {
     private func model(hidden: Int = 4) -> BiLM<Float> {
         var g = SeededGenerator(seed: 1)
         return BiLM(BiLMConfiguration(vocabularySize: 7, direction: .forward, encoder: WordEncoderComponent(size: 3),
-                                      recurrent: RecurrentConfiguration(layers: 1, hiddenSize: hidden)), generator: &g)
+                                      recurrent: LSTMComponent(layers: 1, hiddenSize: hidden)), generator: &g)
     }
 
     @Test func roundTripRestoresEveryValue() throws {

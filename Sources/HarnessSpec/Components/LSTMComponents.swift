@@ -3,7 +3,7 @@ import HarnessModel
 extension Component where Product == any RecurrentComponent {
     /// `lstm`: plain LSTM layers.
     static let lstm = Component("lstm", summary: "plain LSTM layers (Hochreiter & Schmidhuber 1997)") { r in
-        RecurrentConfiguration(
+        LSTMComponent(
             layers: r.int("layers", default: 2, range: 1...16, doc: "stacked layers"),
             hiddenSize: r.int("hidden", default: nil, range: 1...65_536, doc: "cell size H"),
             residual: r.bool("residual", default: false, doc: "add each layer's input from layer 2 on"),
@@ -13,7 +13,7 @@ extension Component where Product == any RecurrentComponent {
     /// `lstm-projected`: LSTMP with cell and projection clipping, as ELMo.
     static let lstmProjected = Component("lstm-projected",
                                          summary: "LSTM with output projection, cell clip and projection clip (LSTMP, ELMo)") { r in
-        RecurrentConfiguration(
+        LSTMComponent(
             layers: r.int("layers", default: 2, range: 1...16, doc: "stacked layers"),
             hiddenSize: r.int("hidden", default: nil, range: 1...65_536, doc: "cell size H"),
             projectionSize: r.int("projection", default: nil, range: 1...65_536, doc: "projection size P"),
