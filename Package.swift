@@ -36,13 +36,16 @@ let package = Package(
         // Header-only clang builtins (an errno-free square root) for the optimizers' loops.
         .systemLibrary(name: "CIntrinsics"),
 
+        // The packed small-row GEMM, one variant per instruction set chosen at run time.
+        .target(name: "PackedKernels"),
+
         // Counts heap allocations for `harness bench` (interposes malloc; glibc only).
         .target(name: "AllocationCounter"),
 
         // Numerical core
         .target(
             name: "HarnessKernels",
-            dependencies: ["CBLAS", "CIntrinsics", .product(name: "RealModule", package: "swift-numerics")],
+            dependencies: ["CBLAS", "CIntrinsics", "PackedKernels", .product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: optimized,
             linkerSettings: [.linkedLibrary("openblas")]
         ),

@@ -96,15 +96,19 @@ if CommandLine.arguments.contains("--packed-gemm") {
     for (n, k, transposed) in [(2048, 128, true), (128, 512, true), (512, 128, false), (128, 2048, false)] {
         let a = random(32, k, arena, seed: 10), c = arena.matrix(32, n, of: Float.self)
         let b = random(transposed ? n : k, transposed ? k : n, arena, seed: 11)
-        let packed = PackedMatrix(b, transposed: transposed, arena: arena, pack: true)
         let flops = 2.0 * Double(32 * n * k) * 100
-        let packedRate = flops / median { for _ in 0..<100 { gemm(a, packed, into: c, accumulate: true) } } / 1e9
+        var line = String(format: "(32, %d)·(%d, N=%d)%@", k, k, n, transposed ? ", b transposed" : "")
+        for variant in KernelVariant.runnable.reversed() {   // every packed kernel this CPU runs, widest first
+            let packed = PackedMatrix(b, transposed: transposed, arena: arena, pack: true, variant: variant)
+            let rate = flops / median { for _ in 0..<100 { gemm(a, packed, into: c, accumulate: true) } } / 1e9
+            line += String(format: "  packed %@ %6.1f", variant.description, rate)
+        }
         let blasRate = flops / median {
             for _ in 0..<100 { gemm(a, b, into: c, transposeB: transposed, accumulate: true) }
         } / 1e9
-        print(String(format: "(32, %d)·(%d, N=%d)%@  packed %6.1f GFLOPS  BLAS %6.1f GFLOPS", k, k, n, transposed ? ", b transposed" : "",
-                     packedRate, blasRate))
+        print(line + String(format: "  BLAS %6.1f GFLOPS", blasRate))
     }
+    print("kernel variant selected: \(KernelVariant.selected) (this CPU supports \(KernelVariant.supported))")
 }
 print("OpenBLAS: \(BLAS.configuration)")
 print("median of \(repeats) runs; forward + backward; FLOPs counted as 3 x forward matmul FLOPs")

@@ -36,7 +36,7 @@ public func gemm<T: Scalar>(
 /// depend on its batch (`StepContext.batchInvariant`); allocates the panels.
 private func batchInvariantProduct<T: Scalar>(_ a: Matrix<T>, _ b: Matrix<T>, into c: Matrix<T>,
                                               transposeB: Bool, accumulate: Bool) {
-    let arena = Arena(initialCapacity: (b.count + PackedMatrix<T>.width * max(b.rows, b.columns)) * MemoryLayout<T>.stride)
+    let arena = Arena(initialCapacity: (b.count + KernelVariant.selected.panelWidth(T.self) * max(b.rows, b.columns)) * MemoryLayout<T>.stride)
     gemm(a, PackedMatrix(b, transposed: transposeB, arena: arena, pack: true), into: c, accumulate: accumulate)
 }
 

@@ -229,8 +229,10 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
     /// single-threaded (see `PackedMatrix`) unless the context says otherwise.
     private func perStepWeights(transposed: Bool, context: StepContext) -> (recurrent: PackedMatrix<T>, projection: PackedMatrix<T>?) {
         let pack = PackedMatrix<T>.shouldPack(batchInvariant: context.batchInvariant, override: context.packsWeights)
-        return (PackedMatrix(effectiveRecurrent, transposed: transposed, arena: context.arena, pack: pack),
-                projectionWeight.map { PackedMatrix($0.value, transposed: transposed, arena: context.arena, pack: pack) })
+        return (PackedMatrix(effectiveRecurrent, transposed: transposed, arena: context.arena, pack: pack, variant: context.kernelVariant),
+                projectionWeight.map {
+                    PackedMatrix($0.value, transposed: transposed, arena: context.arena, pack: pack, variant: context.kernelVariant)
+                })
     }
 
     private func prepareRecurrentWeight(context: StepContext) {

@@ -12,6 +12,9 @@ public final class StepContext {
     /// Whether the LSTM's per-timestep products run on packed weights (`PackedMatrix`);
     /// nil: where OpenBLAS runs single-threaded (`BLAS.threads` ≤ 2). Tests set both.
     public var packsWeights: Bool?
+    /// The packed products' kernel variant; nil: `KernelVariant.selected`. Tests set it to
+    /// run every variant the CPU supports.
+    public var kernelVariant: KernelVariant?
     /// Whether every row of every product gets the same bits whatever else is in the
     /// batch (`gemm(…, batchInvariant:)`): inference that promises a sentence's vectors
     /// do not depend on its batch (`harness embed`). Slower; off in training.

@@ -35,6 +35,8 @@ public enum Benchmark {
         public var timeSplit: [String: Double]
         public var allocationsPerStep: Double
         public var peakMemoryBytes: Int
+        /// The packed-GEMM kernel variant (`KernelVariant.selected`).
+        public var kernels: String
     }
 
     public static let warmup = 5
@@ -193,7 +195,8 @@ public enum Benchmark {
                       modelFlopsUtilization: gflops / sgemm, sgemmGFLOPS: sgemm,
                       timeSplit: Dictionary(uniqueKeysWithValues: ComponentProfile.Part.allCases.map {
                           ($0.name, Double(profile.nanoseconds[$0.rawValue]) / max(measured, 1)) }),
-                      allocationsPerStep: Double(allocationsDuring) / Double(steps), peakMemoryBytes: peakMemory())
+                      allocationsPerStep: Double(allocationsDuring) / Double(steps), peakMemoryBytes: peakMemory(),
+                      kernels: KernelVariant.selected.description)
     }
 
     /// Resets the process's peak resident set (Linux: `5` to /proc/self/clear_refs).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HarnessKernels
 import HarnessSpec
 import HarnessTraining
 
@@ -8,6 +9,12 @@ struct Harness: ParsableCommand {
     /// An unknown command gets "did you mean" (ArgumentParser would take it as an
     /// unexpected argument of the root command and list nothing).
     static func main() {
+        do {
+            _ = try KernelVariant.fromEnvironment()
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            Foundation.exit(ExitStatus.badSpec)
+        }
         let missing = Version.missingCPUFlags
         if !missing.isEmpty {
             FileHandle.standardError.write(Data(("error: this harness was built for \(BuildInfo.builtFor) with -target-cpu native and may use "

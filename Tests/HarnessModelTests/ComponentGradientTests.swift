@@ -13,7 +13,7 @@ import Testing
 struct ComponentGradientTests {
     /// Checks a layer x (N, D) → y through the loss Σ y ⊙ R.
     private func checkLayer(_ parameters: [Parameter<Double>], input: Matrix<Double>, checkInput: Bool = true,
-                            packsWeights: Bool? = nil,
+                            packsWeights: Bool? = nil, kernelVariant: KernelVariant? = nil,
                             forward: @escaping (Matrix<Double>, StepContext) -> Matrix<Double>,
                             backward: @escaping (Matrix<Double>, StepContext) -> Matrix<Double>?) -> GradientCheck {
         var init_ = SeededGenerator(seed: 11)
@@ -21,6 +21,7 @@ struct ComponentGradientTests {
         let fixtures = Arena()
         let context = StepContext(training: true)
         context.packsWeights = packsWeights
+        context.kernelVariant = kernelVariant
         var upstream: Matrix<Double>?
         func run() -> Matrix<Double> {
             context.arena.reset()
@@ -98,12 +99,13 @@ struct ComponentGradientTests {
         let arena = Arena()
         let layer = LSTMLayer<Double>("lstm", component: component, inputSize: 3, weightDrop: weightDrop, initScale: 0.7)
         let steps = 4, batch = 2
-        for packsWeights in [false, true] {  // per-timestep products through BLAS, then through PackedMatrix
+        // Per-timestep products through BLAS, then through PackedMatrix with every kernel variant this CPU runs.
+        for variant in [nil] + KernelVariant.runnable {
             let check = checkLayer(layer.parameters, input: randomMatrix(steps * batch, 3, scale: 2, seed: 3, in: arena),
-                                   packsWeights: packsWeights,
+                                   packsWeights: variant != nil, kernelVariant: variant,
                                    forward: { layer.forward($0, steps: steps, batchSize: batch, state: nil, context: $1) },
                                    backward: { layer.backward($0, context: $1) })
-            #expect(check.failures.isEmpty && check.checked > 60, "packed \(packsWeights): \(check.summary)")
+            #expect(check.failures.isEmpty && check.checked > 60, "packed \(variant.map(String.init(describing:)) ?? "no"): \(check.summary)")
         }
     }
 
@@ -112,12 +114,13 @@ struct ComponentGradientTests {
         let arena = Arena()
         let layer = GRULayer<Double>("gru", inputSize: 3, hiddenSize: hidden, initScale: 0.7)
         let steps = 4, batch = 2
-        for packsWeights in [false, true] {  // per-timestep products through BLAS, then through PackedMatrix
+        // Per-timestep products through BLAS, then through PackedMatrix with every kernel variant this CPU runs.
+        for variant in [nil] + KernelVariant.runnable {
             let check = checkLayer(layer.parameters, input: randomMatrix(steps * batch, 3, scale: 2, seed: 3, in: arena),
-                                   packsWeights: packsWeights,
+                                   packsWeights: variant != nil, kernelVariant: variant,
                                    forward: { layer.forward($0, steps: steps, batchSize: batch, state: nil, context: $1) },
                                    backward: { layer.backward($0, context: $1) })
-            #expect(check.failures.isEmpty && check.checked > 60, "packed \(packsWeights): \(check.summary)")
+            #expect(check.failures.isEmpty && check.checked > 60, "packed \(variant.map(String.init(describing:)) ?? "no"): \(check.summary)")
         }
     }
 

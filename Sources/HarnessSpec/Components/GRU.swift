@@ -142,7 +142,7 @@ public final class GRULayer<T: Scalar>: RecurrentLayer {
     /// runs single-threaded (`PackedMatrix`), as the LSTM does.
     private func packedRecurrentWeight(transposed: Bool, context: StepContext) -> PackedMatrix<T> {
         let pack = PackedMatrix<T>.shouldPack(batchInvariant: context.batchInvariant, override: context.packsWeights)
-        return PackedMatrix(recurrentWeight.value, transposed: transposed, arena: context.arena, pack: pack)
+        return PackedMatrix(recurrentWeight.value, transposed: transposed, arena: context.arena, pack: pack, variant: context.kernelVariant)
     }
 
     // MARK: Fused pointwise kernels (one row of the batch).
