@@ -8,6 +8,8 @@ import Foundation
 import HarnessKernels
 import HarnessModel
 
+OpenBLASCore.restartWithReplacementIfNeeded()
+
 func argument(_ name: String, default value: Int) -> Int {
     let args = CommandLine.arguments
     guard let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) else { return value }

@@ -37,6 +37,8 @@ public enum Benchmark {
         public var peakMemoryBytes: Int
         /// The packed-GEMM kernel variant (`KernelVariant.selected`).
         public var kernels: String
+        /// The core OpenBLAS ran (`OpenBLASCore.current`).
+        public var blasCore: String
     }
 
     public static let warmup = 5
@@ -196,7 +198,7 @@ public enum Benchmark {
                       timeSplit: Dictionary(uniqueKeysWithValues: ComponentProfile.Part.allCases.map {
                           ($0.name, Double(profile.nanoseconds[$0.rawValue]) / max(measured, 1)) }),
                       allocationsPerStep: Double(allocationsDuring) / Double(steps), peakMemoryBytes: peakMemory(),
-                      kernels: KernelVariant.selected.description)
+                      kernels: KernelVariant.selected.description, blasCore: OpenBLASCore.current)
     }
 
     /// Resets the process's peak resident set (Linux: `5` to /proc/self/clear_refs).

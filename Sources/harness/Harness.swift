@@ -9,6 +9,7 @@ struct Harness: ParsableCommand {
     /// An unknown command gets "did you mean" (ArgumentParser would take it as an
     /// unexpected argument of the root command and list nothing).
     static func main() {
+        OpenBLASCore.restartWithReplacementIfNeeded()
         do {
             _ = try KernelVariant.fromEnvironment()
         } catch {

@@ -74,6 +74,15 @@ struct PackedGemmTests {
         }
     }
 
+    @Test func openBLASCoreIsReplacedOnlyWhenItLacksAVX2() {
+        #expect(OpenBLASCore.replacement(for: "Prescott", supported: .avx512, environment: [:]) == "SkylakeX")
+        #expect(OpenBLASCore.replacement(for: "Nehalem", supported: .avx2, environment: [:]) == "Haswell")
+        #expect(OpenBLASCore.replacement(for: "Prescott", supported: .generic, environment: [:]) == nil)
+        #expect(OpenBLASCore.replacement(for: "Zen", supported: .avx2, environment: [:]) == nil)
+        #expect(OpenBLASCore.replacement(for: "Haswell", supported: .avx512, environment: [:]) == nil)
+        #expect(OpenBLASCore.replacement(for: "Prescott", supported: .avx512, environment: ["OPENBLAS_CORETYPE": "Prescott"]) == nil)
+    }
+
     @Test func halvesMatchTheWholeProduct() {
         for variant in KernelVariant.runnable {
             let arena = Arena()
