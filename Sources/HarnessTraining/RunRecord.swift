@@ -33,7 +33,7 @@ public struct RunResult: Codable, Sendable {
     public var machine: String
     /// The commit the `harness` binary was built from ("-modified": with uncommitted changes).
     public var commit: String?
-    /// The CPU the binary's build was tuned for (`-target-cpu native`); `machine` is the one it ran on.
+    /// The CPU the binary's Swift code targets (`HARNESS_TARGET_CPU`: haswell, or the build machine's with native); `machine` is the one it ran on.
     public var builtFor: String? = nil
     public var finishedAt: String
     /// Steps whose update was skipped for a NaN or infinite loss (`on_nonfinite: skip`); nil when none.

@@ -18,9 +18,9 @@ struct Harness: ParsableCommand {
         }
         let missing = Version.missingCPUFlags
         if !missing.isEmpty {
-            FileHandle.standardError.write(Data(("error: this harness was built for \(BuildInfo.builtFor) with -target-cpu native and may use "
-                + "instructions this CPU (\(MachineInfo.cpuModel)) lacks: \(missing.joined(separator: " ")); rebuild it on this machine "
-                + "(swift build -c release), or on a cluster build it on the oldest CPU type of its nodes\n").utf8))
+            FileHandle.standardError.write(Data(("error: this harness was built for \(BuildInfo.builtFor) and may use "
+                + "instructions this CPU (\(MachineInfo.cpuModel)) lacks: \(missing.joined(separator: " ")); rebuild it without "
+                + "HARNESS_TARGET_CPU=native (the default targets AVX2 + FMA), or with HARNESS_TARGET_CPU=x86-64 for a CPU without AVX2\n").utf8))
             Foundation.exit(ExitStatus.failedRun)
         }
         Version.record()

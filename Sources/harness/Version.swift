@@ -10,7 +10,7 @@ enum Version {
     static var description: String {
         "harness \(number)\ncommit \(BuildInfo.commit ?? "unknown (not built from a git checkout)")\n"
             + "built for \(BuildInfo.builtFor.isEmpty ? "an unknown CPU" : BuildInfo.builtFor)"
-            + (BuildInfo.requiredCPUFlags.isEmpty ? "" : " (-target-cpu native: \(BuildInfo.requiredCPUFlags.joined(separator: " ")))")
+            + (BuildInfo.requiredCPUFlags.isEmpty ? "" : " (needs \(BuildInfo.requiredCPUFlags.joined(separator: " ")))")
     }
 
     /// Hands the build's provenance to the run records.
@@ -19,9 +19,9 @@ enum Version {
         MachineInfo.builtFor = BuildInfo.builtFor.isEmpty ? nil : BuildInfo.builtFor
     }
 
-    /// Instruction-set flags of the build CPU that this CPU lacks: code built with
-    /// `-target-cpu native` may use any of them and would die of SIGILL somewhere inside
-    /// a run, so `harness` refuses to start instead.
+    /// Instruction-set flags of the build's target CPU (`HARNESS_TARGET_CPU`, Package.swift)
+    /// that this CPU lacks: the code may use any of them and would die of SIGILL somewhere
+    /// inside a run, so `harness` refuses to start instead.
     static var missingCPUFlags: [String] {
         guard !BuildInfo.requiredCPUFlags.isEmpty, let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [] }
         return MachineInfo.missingFlags(BuildInfo.requiredCPUFlags, cpuinfo: info)

@@ -196,10 +196,13 @@ struct ScheduleTests {
 }
 
 /// Runs the built `harness` (or `executable`) with `arguments` from the package root.
-func runHarness(_ arguments: [String], executable: String = CommandLineTests.harness) throws -> (status: Int32, output: String, error: String) {
+/// - Parameter environment: variables added to this process's environment.
+func runHarness(_ arguments: [String], executable: String = CommandLineTests.harness,
+                environment: [String: String] = [:]) throws -> (status: Int32, output: String, error: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     process.currentDirectoryURL = packageRoot
     // Standard error goes to a file: reading two pipes one after the other deadlocks
     // once the unread one fills up.
