@@ -10,8 +10,8 @@ import PackedKernels
 /// panels of `width` = two SIMD vectors of the kernel variant it is packed for
 /// (`KernelVariant`: 32 Float columns for AVX-512, 16 for AVX2), each panel K rows of
 /// `width` contiguous values, the columns past N zero. Measured on config C's four
-/// per-timestep shapes, one Cooper Lake core: 110–116 GFLOPS against OpenBLAS's 80–90
-/// (`harness-microbench --packed-gemm`).
+/// per-timestep shapes, one core (`harness-microbench --packed-gemm`): 157–170 GFLOPS
+/// with the AVX-512 kernels on an Emerald Rapids against OpenBLAS SkylakeX's 66–111.
 ///
 /// Packing pays where OpenBLAS runs single-threaded (`BLAS.threads` ≤ 2; at two the
 /// panels are split over the two cores). With OpenBLAS's own pool (more than two
