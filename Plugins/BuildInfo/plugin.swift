@@ -31,7 +31,7 @@ struct BuildInfoPlugin: BuildToolPlugin {
                 case "$target" in
                 native)
                     present=$(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2-)
-                    for f in sse4_2 avx f16c fma bmi2 avx2 avx512f avx512cd avx512bw avx512dq avx512vl avx512ifma avx512vbmi \
+                    for f in sse4_2 popcnt avx f16c fma bmi1 bmi2 avx2 movbe abm avx512f avx512cd avx512bw avx512dq avx512vl avx512ifma avx512vbmi \
                              avx512_vbmi2 avx512_vnni avx512_bitalg avx512_vpopcntdq avx512_bf16 avx512_fp16 avx_vnni; do
                         case " $present " in *" $f "*) flags="$flags $f";; esac
                     done;;

@@ -9,19 +9,19 @@ struct Harness: ParsableCommand {
     /// An unknown command gets "did you mean" (ArgumentParser would take it as an
     /// unexpected argument of the root command and list nothing).
     static func main() {
-        OpenBLASCore.restartWithReplacementIfNeeded()
-        do {
-            _ = try KernelVariant.fromEnvironment()
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            Foundation.exit(ExitStatus.badSpec)
-        }
         let missing = Version.missingCPUFlags
         if !missing.isEmpty {
             FileHandle.standardError.write(Data(("error: this harness was built for \(BuildInfo.builtFor) and may use "
                 + "instructions this CPU (\(MachineInfo.cpuModel)) lacks: \(missing.joined(separator: " ")); rebuild it without "
                 + "HARNESS_TARGET_CPU=native (the default targets AVX2 + FMA), or with HARNESS_TARGET_CPU=x86-64 for a CPU without AVX2\n").utf8))
             Foundation.exit(ExitStatus.failedRun)
+        }
+        OpenBLASCore.restartWithReplacementIfNeeded()
+        do {
+            _ = try KernelVariant.fromEnvironment()
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            Foundation.exit(ExitStatus.badSpec)
         }
         Version.record()
         let arguments = Array(CommandLine.arguments.dropFirst())
