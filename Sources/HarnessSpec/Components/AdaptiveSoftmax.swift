@@ -246,7 +246,11 @@ public final class AdaptiveSoftmaxLayer<T: Scalar>: OutputLayer {
         gemm(logits, output.value, into: dProjected)
         gemm(dProjected, x, into: projection.gradient, transposeA: true, accumulate: true)
         let dx = arena.matrix(m, h.columns, of: T.self)
-        gemm(dProjected, projection.value, into: dx)
+        // Through packed panels, not BLAS: with few rows this product is what OpenBLAS's
+        // AVX-512 small-matrix sgemm kernel takes, and it mallocs a scratch copy per call
+        // (kernel/x86_64/sgemm_small_kernel_nn_skylakex.c, when the D output columns leave
+        // 1–8 past a multiple of 16, as D = 200 does). Packing Pᵢ is dᵢ·D copies.
+        gemm(dProjected, PackedMatrix(projection.value, transposed: false, arena: arena, pack: true), into: dx)
         for j in 0..<m { axpy(h.columns, 1, dx.row(j), dh.row(Int(rows[j]))) }
         return nll
     }
