@@ -92,14 +92,16 @@ if CommandLine.arguments.contains("--kernels") {
     print(String(format: "cross-entropy %.2f ns/element, tanh %.2f ns/element", ce / 7e6 * 1e9, t / 7e6 * 1e9))
 }
 if CommandLine.arguments.contains("--packed-gemm") {
-    // Config C's per-timestep products (32 rows), one thread: packed panels against BLAS.
+    // The per-timestep products of config C (32 rows: LSTMP 512/128) and B (20 rows: LSTM
+    // 650), one thread: packed panels against BLAS.
     BLAS.threads = 1
     let arena = Arena()
-    for (n, k, transposed) in [(2048, 128, true), (128, 512, true), (512, 128, false), (128, 2048, false)] {
-        let a = random(32, k, arena, seed: 10), c = arena.matrix(32, n, of: Float.self)
+    for (m, n, k, transposed) in [(32, 2048, 128, true), (32, 128, 512, true), (32, 512, 128, false), (32, 128, 2048, false),
+                                  (20, 2600, 650, true), (20, 650, 2600, false)] {
+        let a = random(m, k, arena, seed: 10), c = arena.matrix(m, n, of: Float.self)
         let b = random(transposed ? n : k, transposed ? k : n, arena, seed: 11)
-        let flops = 2.0 * Double(32 * n * k) * 100
-        var line = String(format: "(32, %d)·(%d, N=%d)%@", k, k, n, transposed ? ", b transposed" : "")
+        let flops = 2.0 * Double(m * n * k) * 100
+        var line = String(format: "(%d, %d)·(%d, N=%d)%@", m, k, k, n, transposed ? ", b transposed" : "")
         for variant in KernelVariant.runnable.reversed() {   // every packed kernel this CPU runs, widest first
             let packed = PackedMatrix(b, transposed: transposed, arena: arena, pack: true, variant: variant)
             let rate = flops / median { for _ in 0..<100 { gemm(a, packed, into: c, accumulate: true) } } / 1e9

@@ -19,7 +19,7 @@ static inline harness_v2d generic_load_f64(const double *p) { harness_v2d v; mem
 static inline void generic_store_f64(double *p, harness_v2d v) { memcpy(p, &v, sizeof v); }
 
 #define NAME packed_gemm_generic_f32
-#define TARGET "default"
+#define TARGET
 #define T float
 #define V harness_v4f
 #define LANES 4
@@ -33,7 +33,7 @@ static inline void generic_store_f64(double *p, harness_v2d v) { memcpy(p, &v, s
 #include "packed_gemm_body.h"
 
 #define NAME packed_gemm_generic_f64
-#define TARGET "default"
+#define TARGET
 #define T double
 #define V harness_v2d
 #define LANES 2
@@ -52,9 +52,9 @@ static inline void generic_store_f64(double *p, harness_v2d v) { memcpy(p, &v, s
 #include <immintrin.h>
 
 // ---------------------------------------------------------------- AVX2 + FMA
-// 16 ymm registers: 6 rows x 2 vectors = 12 accumulators, 2 panel vectors, 1 broadcast.
+// 16 ymm registers: at most 6 rows x 2 vectors = 12 accumulators, 2 panel vectors, 1 broadcast.
 #define NAME packed_gemm_avx2_f32
-#define TARGET "avx2,fma"
+#define TARGET __attribute__((target("avx2,fma")))
 #define T float
 #define V __m256
 #define LANES 8
@@ -68,7 +68,7 @@ static inline void generic_store_f64(double *p, harness_v2d v) { memcpy(p, &v, s
 #include "packed_gemm_body.h"
 
 #define NAME packed_gemm_avx2_f64
-#define TARGET "avx2,fma"
+#define TARGET __attribute__((target("avx2,fma")))
 #define T double
 #define V __m256d
 #define LANES 4
@@ -82,9 +82,9 @@ static inline void generic_store_f64(double *p, harness_v2d v) { memcpy(p, &v, s
 #include "packed_gemm_body.h"
 
 // ---------------------------------------------------------------- AVX-512 F
-// 32 zmm registers: 8 rows x 2 vectors = 16 accumulators, 2 panel vectors, 1 broadcast.
+// 32 zmm registers: at most 8 rows x 2 vectors = 16 accumulators, 2 panel vectors, 1 broadcast.
 #define NAME packed_gemm_avx512_f32
-#define TARGET "avx512f"
+#define TARGET __attribute__((target("avx512f")))
 #define T float
 #define V __m512
 #define LANES 16
@@ -98,7 +98,7 @@ static inline void generic_store_f64(double *p, harness_v2d v) { memcpy(p, &v, s
 #include "packed_gemm_body.h"
 
 #define NAME packed_gemm_avx512_f64
-#define TARGET "avx512f"
+#define TARGET __attribute__((target("avx512f")))
 #define T double
 #define V __m512d
 #define LANES 8

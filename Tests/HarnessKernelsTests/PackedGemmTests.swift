@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The packed small-row GEMM, every kernel variant this CPU runs, against a naive triple
-/// loop on shapes that leave partial row blocks (M not a multiple of 4, 6 or 8) and
+/// loop on shapes that give row blocks of every height the kernels use and
 /// partial panels (N not a multiple of the width); its BLAS fallback (not packed) on the
 /// same terms; its two halves for the two cores; and the choice of variant.
 struct PackedGemmTests {
@@ -15,8 +15,10 @@ struct PackedGemmTests {
         check(Double.self, m: 13, n: 37, k: 7, transposed: transposed, accumulate: accumulate, tolerance: 1e-12, pack: false)
     }
 
+    /// The kernels split the rows into even blocks of at most 4, 6 or 8 (generic, AVX2,
+    /// AVX-512): these M give every block height from 1 to 8 in each variant.
     @Test(arguments: [(1, 1, 1), (8, 32, 128), (20, 800, 200), (20, 600, 200), (20, 200, 600), (32, 128, 2048), (9, 33, 5),
-                      (7, 17, 3), (25, 9, 11)])
+                      (7, 17, 3), (25, 9, 11), (2, 19, 5), (3, 40, 9), (11, 23, 6), (13, 16, 4)])
     func matchesNaiveProductInFloat(m: Int, n: Int, k: Int) {
         for variant in KernelVariant.runnable {
             check(Float.self, m: m, n: n, k: k, transposed: true, accumulate: true, tolerance: 1e-5 * Float(k).squareRoot(), variant: variant)

@@ -11,8 +11,8 @@ extern "C" {
 /// A kernel variant. Higher is wider; every CPU runs HARNESS_KERNELS_GENERIC.
 typedef enum {
     HARNESS_KERNELS_GENERIC = 0,  ///< portable C (SSE2 on x86-64), no fused multiply-add
-    HARNESS_KERNELS_AVX2 = 1,     ///< AVX2 + FMA, 16 ymm registers: 6 rows x 2 vectors
-    HARNESS_KERNELS_AVX512 = 2,   ///< AVX-512 F, 32 zmm registers: 8 rows x 2 vectors
+    HARNESS_KERNELS_AVX2 = 1,     ///< AVX2 + FMA, 16 ymm registers: blocks of up to 6 rows x 2 vectors
+    HARNESS_KERNELS_AVX512 = 2,   ///< AVX-512 F, 32 zmm registers: blocks of up to 8 rows x 2 vectors
 } harness_kernels;
 
 /// The widest variant this CPU and operating system support (cpuid, and xgetbv for the
