@@ -19,11 +19,20 @@ public struct SentenceEmbedding: Sendable {
 /// Each sentence `w1 … wn` is read as `<bos> w1 … wn` by the forward LM and
 /// `<eos> wn … w1` by the backward LM (`<eos>` stands in for `<bos>` when the model was
 /// trained in stream mode), and each word takes the layer outputs at its own position.
+/// A char-CNN model embeds every word from its characters, in the vocabulary or not (as
+/// bilm-tf and AllenNLP do); a word-table model reads words outside it as `<unk>`.
+///
 /// By default every sentence starts from a zero state, so its vectors do not depend on
 /// the other sentences, their order or the batch (the stateful ELMo of AllenNLP does:
 /// its most repeated complaint) — bit for bit on every CPU, as its products run with
-/// `StepContext.batchInvariant`. `stateful` carries the state from sentence to
-/// sentence instead, one sentence at a time.
+/// `StepContext.batchInvariant`. `stateful` carries each direction's state from sentence
+/// to sentence instead, one sentence at a time, as bilm-tf's `BidirectionalLanguageModel`
+/// and AllenNLP's `Elmo` carry it per batch row: for a model with `<bos>`, each
+/// direction then reads the whole `<bos> w1 … wn <eos>` (the backward one
+/// `<eos> wn … w1 <bos>`), so the state handed on has read the sentence's far boundary
+/// too, exactly as theirs (bilm/model.py `_build_lstms`). A stream-trained model (no
+/// `<bos>`) reads `<eos> w1 … wn` and hands on its state there: the next sentence's
+/// leading `<eos>` is the boundary of its training stream.
 public final class ContextualEmbedder {
     public let experiment: Experiment
     public let maxLength: Int
@@ -65,11 +74,20 @@ public final class ContextualEmbedder {
         }
         let order = sentences.indices.filter { !sentences[$0].isEmpty }
         let groups = stateful ? order.map { [$0] } : stride(from: 0, to: order.count, by: batchSize).map { Array(order[$0 ..< min($0 + batchSize, order.count)]) }
+        // bilm-tf's statefulness: both boundaries read before the state is handed on.
+        let readsWholeSentence = stateful && vocabulary.bosID != nil
         model.resetState()
+        defer {
+            model.resetState()
+            _ = model.encoder.setWordsOutsideVocabulary([])
+        }
         for group in groups {
             context.arena.reset()
-            let sequences = group.map { [start] + sentences[$0].map(vocabulary.id) + [end] }
-            let batches = experiment.backwardDirections.map { SequenceBatch.sentences(sequences, backward: $0) }
+            let ids = tokenIDs(group.map { sentences[$0] })
+            let sequences = group.indices.map { [start] + ids[$0] + [end] }
+            let batches = experiment.backwardDirections.map { backward in
+                readsWholeSentence ? Self.wholeSequence(sequences[0], backward: backward) : SequenceBatch.sentences(sequences, backward: backward)
+            }
             let (tokens, layers) = model.representations(batches, carryState: stateful, context: context)
             let b = batches[0].batchSize
             for (column, index) in group.enumerated() {
@@ -89,7 +107,26 @@ public final class ContextualEmbedder {
                 }
             }
         }
-        model.resetState()
         return result
+    }
+
+    /// The ids of `sentences`' words: a word outside the vocabulary gets an id after it
+    /// when the encoder reads characters (`setWordsOutsideVocabulary`), else `<unk>`'s.
+    private func tokenIDs(_ sentences: [[String]]) -> [[Int32]] {
+        let vocabulary = experiment.vocabulary
+        var outside: [String] = [], outsideID: [TokenKey: Int32] = [:]
+        for word in sentences.joined() where !vocabulary.contains(word) && outsideID[TokenKey(word)] == nil {
+            outsideID[TokenKey(word)] = Int32(vocabulary.count + outside.count)
+            outside.append(word)
+        }
+        guard model.encoder.setWordsOutsideVocabulary(outside) else { return sentences.map { $0.map(vocabulary.id) } }
+        return sentences.map { $0.map { outsideID[TokenKey($0)] ?? vocabulary.id($0) } }
+    }
+
+    /// One sequence read whole by one direction (reversed for the backward one): every
+    /// token is an input, so the final state has read the last one. No targets.
+    private static func wholeSequence(_ sequence: [Int32], backward: Bool) -> SequenceBatch {
+        SequenceBatch(steps: sequence.count, batchSize: 1, inputs: backward ? sequence.reversed() : sequence,
+                      targets: Array(repeating: 0, count: sequence.count))
     }
 }

@@ -52,7 +52,8 @@ public struct CharCNNConfiguration: TokenEncoderComponent, Equatable {
 /// concatenation (N, F = Σ n_w) → highways (N, F) → projection (N, D).
 /// Padding characters are convolved like any other (as in bilm-tf). The CNN runs once
 /// per distinct token of a call (a step's directions share most of theirs), and its rows
-/// are gathered back.
+/// are gathered back. Words outside the vocabulary can be given ids after it
+/// (`setWordsOutsideVocabulary`) and are embedded from their characters.
 public final class CharCNNEncoder<T: Scalar>: TokenEncoder {
     public typealias Configuration = CharCNNConfiguration
 
@@ -66,8 +67,11 @@ public final class CharCNNEncoder<T: Scalar>: TokenEncoder {
 
     // Cache of the last forward pass.
     private var count = 0
-    /// slot[id] = row of `id` among the call's distinct tokens, or −1.
+    /// slot[id] = row of `id` among the call's distinct tokens, or −1; ids past the
+    /// vocabulary are the words of `setWordsOutsideVocabulary`.
     private var slot: [Int32]
+    /// (E, K): the character ids of the words outside the vocabulary, ids V ..< V + E.
+    private var extraCharacters: [Int32] = []
     /// Rows of the last call, and each one's row among its distinct tokens.
     private var rows = 0
     private var distinctRow: UnsafeMutablePointer<Int32>!
@@ -114,6 +118,12 @@ public final class CharCNNEncoder<T: Scalar>: TokenEncoder {
 
     public var embeddingTable: Parameter<T>? { nil }
 
+    public func setWordsOutsideVocabulary(_ words: [String]) -> Bool {
+        extraCharacters = words.flatMap { CharacterIDs.ids(for: .word($0), maxCharacters: characters.maxCharacters) }
+        slot = Array(repeating: -1, count: characters.vocabularySize + words.count)
+        return true
+    }
+
     /// ids (N) → (N, D): the CNN over the call's distinct tokens, gathered back to the rows.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
@@ -153,12 +163,15 @@ public final class CharCNNEncoder<T: Scalar>: TokenEncoder {
         // Characters and their embeddings.
         characterIDs = context.arena.allocate(n * k, of: Int32.self)
         embedded = context.arena.matrix(n * k, c, of: T.self)
+        let v = characters.vocabularySize
         characters.ids.withUnsafeBufferPointer { table in
-            for r in 0..<n {
-                let id = Int(ids[r])
-                precondition(id >= 0 && id < characters.vocabularySize,
-                             "token id \(id) outside the character table of \(characters.vocabularySize)")
-                (characterIDs + r * k).update(from: table.baseAddress! + id * k, count: k)
+            extraCharacters.withUnsafeBufferPointer { extra in
+                for r in 0..<n {
+                    let id = Int(ids[r])
+                    precondition(id >= 0 && id < v + extra.count / k,
+                                 "token id \(id) outside the character table of \(v) + \(extra.count / k) words")
+                    (characterIDs + r * k).update(from: id < v ? table.baseAddress! + id * k : extra.baseAddress! + (id - v) * k, count: k)
+                }
             }
         }
         for i in 0..<(n * k) {

@@ -18,6 +18,17 @@ public protocol TokenEncoder<T>: AnyObject {
     func forward(ids: UnsafePointer<Int32>, count: Int, context: StepContext) -> Matrix<T>
     /// dy (N, D) for the last `forward`: accumulates the parameters' gradients.
     func backward(_ dy: Matrix<T>, context: StepContext)
+    /// Lets ids V, V+1, … stand for `words`, which are not in the vocabulary, in the
+    /// following `forward` calls (replacing the words of an earlier call; `[]` ends it),
+    /// when the encoder embeds any word from its spelling — the char-CNN, as bilm-tf and
+    /// AllenNLP embed every word. Returns false and changes nothing when it cannot (a word
+    /// table: such words are `<unk>`). For embedding text, not training: the output layer
+    /// has no rows for these ids.
+    func setWordsOutsideVocabulary(_ words: [String]) -> Bool
+}
+
+extension TokenEncoder {
+    public func setWordsOutsideVocabulary(_ words: [String]) -> Bool { false }
 }
 
 /// A kind of token encoder as a spec chooses it (`model.token_encoder: {type: …}`): its

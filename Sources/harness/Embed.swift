@@ -22,7 +22,7 @@ struct Embed: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file (required for npy; jsonl defaults to standard output).")
     var output: String?
 
-    @Flag(help: "Carry the LSTM state from sentence to sentence (default: each sentence from a zero state).")
+    @Flag(help: "Carry each direction's LSTM state from sentence to sentence, as bilm-tf's and AllenNLP's ELMo do per batch row (default: each sentence from a zero state, so its vectors depend on nothing else).")
     var stateful = false
 
     @Option(help: "Sentences per batch (vectors do not depend on it).")

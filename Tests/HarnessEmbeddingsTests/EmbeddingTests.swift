@@ -77,6 +77,19 @@ struct EmbeddingShapeTests {
         #expect(stateful[1].layers != together[1])
     }
 
+    /// As bilm-tf and AllenNLP: a char-CNN reads a word outside the vocabulary by its
+    /// characters, not as `<unk>` (a word table can only read it as `<unk>`).
+    @Test func charModelEmbedsWordsOutsideTheVocabularyFromTheirCharacters() throws {
+        let embedder = ContextualEmbedder(try experiment())
+        let embedded = try embedder.embed([["zebra", "quokka", "<unk>"], ["a", "zebra"]])
+        #expect(embedded[0].unknown == [true, true, false])
+        let zebra = embedded[0].layers[0][0], quokka = embedded[0].layers[1][0], unk = embedded[0].layers[2][0]
+        #expect(zebra != quokka && zebra != unk && quokka != unk)
+        #expect(embedded[1].layers[1][0] == zebra)
+        let word = try ContextualEmbedder(try experiment(word: true)).embed([["zebra", "quokka", "<unk>"]])[0]
+        #expect(word.layers[0][0] == word.layers[2][0] && word.layers[1][0] == word.layers[2][0])
+    }
+
     @Test func unknownWordsAreFlaggedAndLongSentencesRefused() throws {
         let embedder = ContextualEmbedder(try experiment(word: true), maxLength: 5)
         let embedded = try embedder.embed([["the", "zebra"]])
