@@ -39,6 +39,9 @@ public protocol OutputComponent: Sendable {
     /// Whether the training loss is the exact NLL, so that its exp is a perplexity
     /// (false for a sampled estimate).
     var exactTrainingLoss: Bool { get }
+    /// Whether the layer scores tokens at all: false for an output of none (a model for
+    /// embeddings only), which can be neither trained nor evaluated.
+    var scoresTokens: Bool { get }
     /// Why the layer needs ids ordered by descending frequency (for a vocabulary file
     /// read as it is), or nil when it does not.
     var frequencyOrderReason: String? { get }
@@ -59,6 +62,7 @@ extension OutputComponent where Self: Equatable {
 }
 
 extension OutputComponent {
+    public var scoresTokens: Bool { true }
     public var frequencyOrderReason: String? { nil }
     public func problems(vocabularySize: Int, inputSize: Int) -> [ComponentProblem] { [] }
 }

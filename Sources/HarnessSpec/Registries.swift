@@ -6,7 +6,7 @@ import HarnessModel
 public enum Registries {
     public static let tokenEncoder = Registry<any TokenEncoderComponent>(kind: "token_encoder", [.word, .charCNN])
     public static let recurrent = Registry<any RecurrentComponent>(kind: "recurrent", [.lstm, .lstmProjected, .gru])
-    public static let output = Registry<any OutputComponent>(kind: "output", [.softmax, .sampledSoftmax, .adaptiveSoftmax])
+    public static let output = Registry<any OutputComponent>(kind: "output", [.softmax, .sampledSoftmax, .adaptiveSoftmax, .none])
     public static let dropout = Registry<any DropoutComponent>(kind: "dropout", [.standard, .variational, .word, .embedding, .weightDrop])
     public static let optimizer = Registry<any OptimizerComponent>(kind: "optimizer", [.sgd, .adagrad, .adam])
     public static let schedule = Registry<any ScheduleComponent>(kind: "schedule", [.constant, .decay, .plateau])

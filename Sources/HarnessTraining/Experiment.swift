@@ -29,6 +29,12 @@ public final class Experiment {
     /// - Parameter vocabularyFile: overrides the spec's (a run directory's saved vocabulary).
     public init(_ spec: ExperimentSpec, vocabularyFile: String? = nil, loadTraining: Bool = true) throws {
         self.spec = spec
+        if loadTraining && !spec.model.output.scoresTokens {
+            throw SpecErrors([SpecError("model.output '\(spec.model.output.type)' has no output layer: such a model gives embeddings "
+                                        + "(harness embed, similar) but cannot be trained",
+                                        at: spec.locations["model.output"] ?? SourceLocation(file: spec.file, line: 1, column: 1),
+                                        note: "choose softmax, sampled-softmax or adaptive-softmax")], source: spec.source)
+        }
         let data = spec.data
         let withBOS = data.batching.usesBeginOfSentence
         let trainLines = loadTraining || vocabularyFile == nil ? try TextFile.read(data.train, maxTokens: data.maxTrainTokens) : []

@@ -32,6 +32,13 @@ struct Eval: ParsableCommand {
                     throw DataError("no valid.txt or test.txt in this folder", file: corpus)
                 }
             }
+            if !experiment.spec.model.output.scoresTokens {
+                throw RunError.unreadable(path: runDirectory, reason: "this model has no output layer (model.output '\(experiment.spec.model.output.type)', "
+                                          + "e.g. an ELMo model imported without its softmax): it gives embeddings (harness embed, similar), not perplexities")
+            }
+            if experiment.valid == nil && experiment.test == nil {
+                throw RunError.unreadable(path: runDirectory, reason: "the run has no evaluation data of its own; pass --corpus FOLDER with valid.txt and test.txt")
+            }
             let context = StepContext(training: false)
             var table: [String: SplitPerplexity] = [:]
             for name in split.map({ [$0] }) ?? ["valid", "test"] {

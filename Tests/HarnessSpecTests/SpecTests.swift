@@ -119,6 +119,13 @@ struct RegistryTests {
             let characters = CharacterTable(tokens: words.map { .word($0) }, maxCharacters: 50)
             let model = BiLM<Float>(spec.model.configuration(vocabularySize: words.count), characters: characters, generator: &generator)
             let batch = SequenceBatch(steps: 2, batchSize: 1, inputs: [2, 3], targets: [3, 4])
+            guard spec.model.output.scoresTokens else {
+                // An output of none (embeddings only) has nothing to score: its model gives representations.
+                let (tokens, layers) = model.representations(Array(repeating: batch, count: spec.model.direction.count),
+                                                             context: StepContext(training: false))
+                #expect(tokens.rows == 2 * spec.model.direction.count && layers.count == spec.model.direction.count)
+                continue
+            }
             let losses = model.evaluate(Array(repeating: batch, count: spec.model.direction.count), carryState: false,
                                         context: StepContext(training: false))
             #expect(losses.allSatisfy { $0.nll.isFinite && $0.tokens == 2 })

@@ -6,6 +6,8 @@ extension Component where Product == any RecurrentComponent {
         LSTMComponent(
             layers: r.int("layers", default: 2, range: 1...16, doc: "stacked layers"),
             hiddenSize: r.int("hidden", default: nil, range: 1...65_536, doc: "cell size H"),
+            // TensorFlow's LSTMCell without num_proj clips too: bilm-tf's LSTMs when projection_dim >= dim.
+            cellClip: r.optionalDouble("cell_clip", positive: true, doc: "clamp the cell state to ±cell_clip"),
             residual: r.bool("residual", default: false, doc: "add each layer's input from layer 2 on"),
             forgetBias: r.forgetBias())
     }
