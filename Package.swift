@@ -39,6 +39,12 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // HDF5, the format of bilm-tf's and AllenNLP's ELMo weights (`harness import-elmo`).
+        .systemLibrary(
+            name: "CHDF5",
+            pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"])]
+        ),
         // Header-only clang builtins (an errno-free square root) for the optimizers' loops.
         .systemLibrary(name: "CIntrinsics"),
 
@@ -89,6 +95,13 @@ let package = Package(
         .target(
             name: "HarnessEmbeddings",
             dependencies: ["HarnessTraining", "HarnessModel", "HarnessData", "HarnessKernels"],
+            swiftSettings: optimized
+        ),
+
+        // bilm-tf / AllenNLP ELMo models (options.json + HDF5 weights) as harness run directories.
+        .target(
+            name: "HarnessELMo",
+            dependencies: ["CHDF5", "HarnessTraining", "HarnessSpec", "HarnessData", "HarnessModel"],
             swiftSettings: optimized
         ),
 
