@@ -108,8 +108,8 @@ let package = Package(
         // Executables
         .executableTarget(
             name: "harness",
-            dependencies: ["HarnessTraining", "HarnessReports", "HarnessEmbeddings", "HarnessSpec", "HarnessData", "HarnessModel",
-                           "AllocationCounter", "HarnessKernels",
+            dependencies: ["HarnessTraining", "HarnessReports", "HarnessEmbeddings", "HarnessELMo", "HarnessSpec", "HarnessData",
+                           "HarnessModel", "AllocationCounter", "HarnessKernels",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimized,
             plugins: ["BuildInfo"]
@@ -156,6 +156,12 @@ let package = Package(
         .testTarget(
             name: "HarnessEmbeddingsTests",
             dependencies: ["HarnessEmbeddings", "HarnessTraining", "HarnessSpec", "HarnessData", "HarnessModel", "HarnessKernels"]
+        ),
+        .testTarget(
+            name: "HarnessELMoTests",
+            // harness: the tests run `harness import-elmo` and `harness embed` as a user would.
+            dependencies: ["HarnessELMo", "HarnessEmbeddings", "HarnessTraining", "HarnessSpec", "HarnessData", "HarnessModel",
+                           "HarnessKernels", "harness"]
         ),
         .testTarget(
             name: "FuzzTests",
