@@ -1,3 +1,4 @@
+import Foundation
 import HarnessKernels
 
 /// How a parameter's initial values are drawn (from the run's "init" random stream).
@@ -47,16 +48,25 @@ final class FlatBuffers<T: Scalar> {
     let values: UnsafeMutableBufferPointer<T>
     let gradients: UnsafeMutableBufferPointer<T>
 
+    /// Both zeroed by `calloc`: the C library takes large blocks from the kernel as zero
+    /// pages that become resident only when written, so a model that only runs forward
+    /// (`embed`, `similar`, `eval`) never holds its gradient buffer in memory (ELMo
+    /// Original: 374 MB).
     init(count: Int) {
-        values = .allocate(capacity: max(count, 1))
-        gradients = .allocate(capacity: max(count, 1))
-        values.initialize(repeating: 0)
-        gradients.initialize(repeating: 0)
+        values = Self.zeroed(max(count, 1))
+        gradients = Self.zeroed(max(count, 1))
+    }
+
+    private static func zeroed(_ count: Int) -> UnsafeMutableBufferPointer<T> {
+        guard let memory = calloc(count, MemoryLayout<T>.stride) else {
+            fatalError("out of memory: \(count) parameters of \(T.self)")
+        }
+        return UnsafeMutableBufferPointer(start: memory.bindMemory(to: T.self, capacity: count), count: count)
     }
 
     deinit {
-        values.deallocate()
-        gradients.deallocate()
+        free(values.baseAddress)
+        free(gradients.baseAddress)
     }
 }
 

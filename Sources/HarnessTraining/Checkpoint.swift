@@ -62,17 +62,20 @@ public enum Checkpoint {
 
     /// Reads and verifies a checkpoint file (magic, checksum, header, sizes).
     public static func read(_ path: String) throws -> Contents {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            var isDirectory: ObjCBool = false
-            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        // Mapped, not copied: the weights are read once into the parameter store, and a
+        // copy would double the peak memory of loading a large model (ELMo Original: 374 MB).
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        guard exists, !isDirectory.boolValue,
+              let bytes = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
             throw RunError.badCheckpoint(path: path, reason: !exists ? "no such file" : isDirectory.boolValue ? "is a directory" : "not readable")
         }
-        let bytes = [UInt8](data)
         guard bytes.count >= magic.count + 4 + 8, Array(bytes.prefix(magic.count)) == magic else {
             throw RunError.badCheckpoint(path: path, reason: "not a harness checkpoint (bad magic)")
         }
         let stored = bytes.suffix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard fnv1a(bytes.dropLast(8)) == stored else {
+        let computed = bytes.withUnsafeBytes { fnv1a(UnsafeRawBufferPointer(rebasing: $0[..<(bytes.count - 8)])) }
+        guard computed == stored else {
             throw RunError.badCheckpoint(path: path, reason: "checksum mismatch (truncated or corrupted file)")
         }
         let length = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
@@ -105,11 +108,11 @@ public enum Checkpoint {
         return Contents(path: path, header: header, bytes: bytes, payload: 12 + length)
     }
 
-    /// A verified checkpoint file in memory.
+    /// A verified checkpoint file, mapped into memory.
     public struct Contents {
         public let path: String
         let header: Header
-        let bytes: [UInt8]
+        let bytes: Data
         let payload: Int
 
         public var specHash: String { header.specHash }
