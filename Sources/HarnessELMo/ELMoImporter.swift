@@ -12,7 +12,8 @@ public struct ELMoImportRequest: Sendable {
     public var weights: String
     /// bilm-tf's vocabulary file: required for a word-input model and to keep a softmax.
     public var vocabulary: String?
-    /// A word-input model's token embeddings: an HDF5 file with one dataset, `embedding` (V, P).
+    /// A word-input model's token embeddings: an HDF5 file with one dataset, `embedding`
+    /// (V, P). Without it, a model without `char_cnn` reads `embedding` from `weights`.
     public var embeddingWeights: String?
     /// The run directory to create (absent or empty).
     public var output: String
@@ -63,7 +64,9 @@ public struct ELMoImportSummary: Sendable {
 ///   blocks reordered to the harness's i, f, g(=j), o; `B` likewise, with 1 added to the
 ///   forget block; `W_P_0` → `projection_weight` (transposed). `RNN_0` is the forward
 ///   stack, `RNN_1` the backward. `use_skip_connections` → `residual`.
-/// - Word input: `embedding` (V, P) → `encoder.embedding`, row k for vocabulary line k.
+/// - Word input: `embedding` (V, P) → `encoder.embedding`, row k for vocabulary line k;
+///   read from `--embedding-weights` or, without it, from the weights themselves (where
+///   bilm-tf's `dump_weights` writes a word model's table).
 /// - `softmax/W`, `softmax/b` (V, O), (V) → `output.weight`, `output.bias`; without them the
 ///   run's output is `none` (embeddings only).
 ///
@@ -75,17 +78,21 @@ public enum ELMoImporter {
     public static func run(_ request: ELMoImportRequest) throws -> ELMoImportSummary {
         let options = try BilmOptions(file: request.options)
         let weights = try HDF5File(reading: request.weights)
-        let embeddings = try request.embeddingWeights.map { try HDF5File(reading: $0) }
+        let names = try weights.datasetNames()
+        // A word-input model's table: its own file, or the weights' `embedding` dataset,
+        // where bilm-tf's dump_weights puts it (and `harness export-elmo`).
+        let tableInWeights = request.embeddingWeights == nil && options.charCNN == nil && names.contains(BilmWeightLayout.wordEmbedding)
+        let embeddings = try request.embeddingWeights.map { try HDF5File(reading: $0) } ?? (tableInWeights ? weights : nil)
         let wordInput = embeddings != nil
         if !wordInput && options.charCNN == nil {
-            throw DataError("no 'char_cnn' option: a char-CNN model needs one; a word-input model needs --embedding-weights "
-                            + "(the HDF5 file with its 'embedding' dataset)", file: request.options)
+            throw DataError("no 'char_cnn' option: a char-CNN model needs one; a word-input model needs its 'embedding' dataset, "
+                            + "in the weights (as bilm-tf's dump_weights writes it) or in the file given by --embedding-weights",
+                            file: request.options)
         }
         let bilmVocabulary = try request.vocabulary.map { try BilmVocabulary(file: $0) }
         var notes: [String] = []
 
         // Which datasets the weights must hold, and which they may hold unused.
-        let names = try weights.datasetNames()
         let softmaxNames = [BilmWeightLayout.softmaxWeight, BilmWeightLayout.softmaxBias]
         let holdsSoftmax = names.contains { softmaxNames.contains($0) }
         var expected = (wordInput ? [] : BilmWeightLayout.characterEncoder(options)) + BilmWeightLayout.recurrent(options)
@@ -93,6 +100,12 @@ public enum ELMoImporter {
         if wordInput {
             unused.formUnion(names.filter(BilmWeightLayout.isCharacterEncoder))
             if !unused.isEmpty { notes.append("the char-CNN datasets (\(unused.count)) are not used by a word-input model, as in bilm-tf") }
+            if tableInWeights {
+                unused.insert(BilmWeightLayout.wordEmbedding)   // checked with the vocabulary below
+            } else if names.contains(BilmWeightLayout.wordEmbedding) {
+                unused.insert(BilmWeightLayout.wordEmbedding)
+                notes.append("the weights' own 'embedding' dataset is not used: --embedding-weights gives the table")
+            }
         }
         if holdsSoftmax {
             if let bilmVocabulary {
@@ -111,16 +124,18 @@ public enum ELMoImporter {
         // The embedding file of a word-input model.
         var wordTable: [Float]?
         if let embeddings {
-            let embeddingNames = try embeddings.datasetNames()
-            let rows = vocabulary.rows
-            try check(embeddings, names: embeddingNames,
-                      expected: [.init(name: BilmWeightLayout.wordEmbedding, shape: [rows, options.lstm.projectionSize])],
-                      unused: [], options: request.options, vocabulary: request.vocabulary)
+            let table = BilmWeightLayout.Dataset(name: BilmWeightLayout.wordEmbedding, shape: [vocabulary.rows, options.lstm.projectionSize])
+            if tableInWeights {
+                try check(weights, names: names, expected: [table], unused: Set(names), options: request.options, vocabulary: request.vocabulary)
+            } else {
+                try check(embeddings, names: try embeddings.datasetNames(), expected: [table], unused: [], options: request.options,
+                          vocabulary: request.vocabulary)
+            }
             wordTable = try embeddings.floats(BilmWeightLayout.wordEmbedding).values
         }
 
         let directory = RunDirectory(existing: request.output)
-        let created = try prepare(request.output)
+        let created = try OutputFolder.prepare(request.output, verb: "import")
         do {
             try AtomicFile.write(vocabulary.tokens.joined(separator: "\n") + "\n", to: directory.vocabulary)
             let spec = try SpecLoader.parse(specText(options, wordInput: wordInput, softmax: softmax, name: runName(request.output)),
@@ -179,7 +194,7 @@ public enum ELMoImporter {
         guard let vocabulary else {
             if wordInput {
                 throw DataError("a word-input model needs --vocabulary: the rows of 'embedding' are its tokens",
-                                file: request.embeddingWeights!)
+                                file: request.embeddingWeights ?? request.weights)
             }
             return .specialsOnly
         }
@@ -196,25 +211,6 @@ public enum ELMoImporter {
             notes.append("the vocabulary has no <UNK>: words outside it are embedded as a zero vector (bilm-tf's padding row)")
         }
         return vocabulary
-    }
-
-    /// Creates `path`, or accepts it empty; true when it was created.
-    private static func prepare(_ path: String) throws -> Bool {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            let contents = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-            guard isDirectory.boolValue, contents.isEmpty else {
-                throw RunError.cannotWrite(path: path, reason: isDirectory.boolValue ? "the folder is not empty; import into a new one"
-                                                                                      : "a file is in the way; import into a new folder")
-            }
-            return false
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw RunError.cannotWrite(path: path, reason: error.localizedDescription)
-        }
-        return true
     }
 
     // MARK: The spec

@@ -7,8 +7,8 @@ struct ImportELMo: ParsableCommand {
         commandName: "import-elmo",
         abstract: "A bilm-tf / AllenNLP ELMo model (options.json + HDF5 weights) as a run directory for embed, similar and eval.",
         discussion: """
-            Reads bilm-tf's layout (the published ELMo files; a char-CNN model, or a word-input one with \
-            --embedding-weights) and writes DIR with spec.resolved.yaml, vocabulary.txt, best.ckpt and import.json. \
+            Reads bilm-tf's layout (the published ELMo files; a char-CNN model, or a word-input one whose \
+            'embedding' table is in the weights or in --embedding-weights) and writes DIR with spec.resolved.yaml, vocabulary.txt, best.ckpt and import.json. \
             `harness embed DIR --stateful` carries the state from line to line as bilm-tf and AllenNLP do. \
             A file holding a softmax (softmax/W, softmax/b) keeps it when --vocabulary is given: then `harness eval DIR \
             --corpus FOLDER` scores text. Bad files exit 65, naming the file and the dataset or option.
@@ -23,7 +23,7 @@ struct ImportELMo: ParsableCommand {
     @Option(help: "bilm-tf's vocabulary file (<S>, </S>, <UNK> become <bos>, <eos>, <unk>): needed by a word-input model and a softmax.")
     var vocabulary: String?
 
-    @Option(help: "A word-input model's token embeddings: an HDF5 file with one dataset, 'embedding' (V, projection_dim).")
+    @Option(help: "A word-input model's token embeddings: an HDF5 file with one dataset, 'embedding' (V, projection_dim). Without it, a model without char_cnn reads 'embedding' from --weights (bilm-tf's dump_weights and harness export-elmo put it there).")
     var embeddingWeights: String?
 
     @Option(name: .shortAndLong, help: "The run directory to create (absent or empty).")
