@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // System libraries
@@ -82,7 +83,9 @@ let package = Package(
 
         .target(
             name: "HarnessTraining",
-            dependencies: ["HarnessModel", "HarnessKernels", "HarnessData", "HarnessSpec"],
+            // SystemPackage: checkpoints are read with pread into the parameters (`Checkpoint`).
+            dependencies: ["HarnessModel", "HarnessKernels", "HarnessData", "HarnessSpec",
+                           .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: optimized
         ),
 

@@ -57,10 +57,26 @@ public func fnv1a(_ text: String) -> UInt64 { fnv1a(text.utf8) }
 
 /// 64-bit FNV-1a of `bytes`.
 public func fnv1a<Bytes: Sequence>(_ bytes: Bytes) -> UInt64 where Bytes.Element == UInt8 {
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in bytes {
-        hash ^= UInt64(byte)
-        hash = hash &* 0x100_0000_01B3
+    var hash = FNV1a()
+    hash.combine(bytes)
+    return hash.value
+}
+
+/// 64-bit FNV-1a fed in parts (a checkpoint read a block at a time): `value` after
+/// combining a, then b equals `fnv1a(a + b)`.
+public struct FNV1a {
+    @usableFromInline var state: UInt64 = 0xCBF2_9CE4_8422_2325
+    public var value: UInt64 { state }
+
+    public init() {}
+
+    @inlinable
+    public mutating func combine<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        var hash = state
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01B3
+        }
+        state = hash
     }
-    return hash
 }

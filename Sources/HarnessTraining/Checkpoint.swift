@@ -1,6 +1,7 @@
 import Foundation
 import HarnessKernels
 import HarnessModel
+import SystemPackage
 
 /// Model weights on disk, and optionally everything a run needs to resume exactly.
 ///
@@ -62,28 +63,29 @@ public enum Checkpoint {
 
     /// Reads and verifies a checkpoint file (magic, checksum, header, sizes).
     public static func read(_ path: String) throws -> Contents {
-        // Mapped, not copied: the weights are read once into the parameter store, and a
-        // copy would double the peak memory of loading a large model (ELMo Original: 374 MB).
+        // Read through a file descriptor, neither loaded nor mapped: the weights are read
+        // once into the parameter store, and mapped pages count as resident memory once
+        // the checksum has touched them, so either way a large model's peak held its
+        // weights twice (ELMo Original: 374 MB).
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-        guard exists, !isDirectory.boolValue,
-              let bytes = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
+        guard exists, !isDirectory.boolValue, let file = try? CheckpointFile(path) else {
             throw RunError.badCheckpoint(path: path, reason: !exists ? "no such file" : isDirectory.boolValue ? "is a directory" : "not readable")
         }
-        guard bytes.count >= magic.count + 4 + 8, Array(bytes.prefix(magic.count)) == magic else {
+        let size = file.size
+        guard size >= magic.count + 4 + 8, try file.bytes(at: 0, count: magic.count) == magic else {
             throw RunError.badCheckpoint(path: path, reason: "not a harness checkpoint (bad magic)")
         }
-        let stored = bytes.suffix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        let computed = bytes.withUnsafeBytes { fnv1a(UnsafeRawBufferPointer(rebasing: $0[..<(bytes.count - 8)])) }
-        guard computed == stored else {
+        let stored = try file.bytes(at: size - 8, count: 8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard try file.fnv1a(count: size - 8) == stored else {
             throw RunError.badCheckpoint(path: path, reason: "checksum mismatch (truncated or corrupted file)")
         }
-        let length = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-        guard 12 + length <= bytes.count - 8,
-              let header = try? JSONDecoder().decode(Header.self, from: Data(bytes[12 ..< 12 + length])) else {
+        let length = try file.bytes(at: 8, count: 4).reversed().reduce(0) { $0 << 8 | Int($1) }
+        guard 12 + length <= size - 8,
+              let header = try? JSONDecoder().decode(Header.self, from: Data(file.bytes(at: 12, count: length))) else {
             throw RunError.badCheckpoint(path: path, reason: "unreadable header")
         }
-        let payload = bytes.count - 8 - (12 + length)
+        let payload = size - 8 - (12 + length)
         // Every size in the header is checked before it is used: a crafted header must
         // not overflow the arithmetic below or describe more than the file holds.
         var described = 0
@@ -105,14 +107,14 @@ public enum Checkpoint {
         guard payload == described else {
             throw RunError.badCheckpoint(path: path, reason: "payload has \(payload) bytes, the header describes \(described)")
         }
-        return Contents(path: path, header: header, bytes: bytes, payload: 12 + length)
+        return Contents(path: path, header: header, file: file, payload: 12 + length)
     }
 
-    /// A verified checkpoint file, mapped into memory.
+    /// A verified checkpoint file, kept open: its arrays are read straight into their destinations.
     public struct Contents {
         public let path: String
         let header: Header
-        let bytes: Data
+        let file: CheckpointFile
         let payload: Int
 
         public var specHash: String { header.specHash }
@@ -131,9 +133,7 @@ public enum Checkpoint {
                     ?? "\(header.parameters.count) parameters vs the model's \(expected.count)"
                 throw RunError.badCheckpoint(path: path, reason: "does not fit this model: \(diff)")
             }
-            bytes.withUnsafeBytes { raw in
-                UnsafeMutableRawPointer(store.values.baseAddress!).copyMemory(from: raw.baseAddress! + payload, byteCount: store.count * 4)
-            }
+            try file.read(at: payload, into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(store.values)[..<(store.count * 4)]))
         }
 
         /// Copies section `name` into `destination`, which must have its size.
@@ -144,14 +144,62 @@ public enum Checkpoint {
                     guard section.count == destination.count else {
                         throw RunError.badCheckpoint(path: path, reason: "section \(name) has \(section.count) values, expected \(destination.count)")
                     }
-                    bytes.withUnsafeBytes { raw in
-                        UnsafeMutableRawPointer(destination.baseAddress!).copyMemory(from: raw.baseAddress! + offset, byteCount: section.count * 8)
-                    }
+                    try file.read(at: offset, into: UnsafeMutableRawBufferPointer(destination))
                     return
                 }
                 offset += section.count * 8
             }
             throw RunError.badCheckpoint(path: path, reason: "no section \(name)")
         }
+    }
+}
+
+/// An open checkpoint file, read with `pread` (swift-system's `FileDescriptor`); closed
+/// when the last `Checkpoint.Contents` holding it goes.
+final class CheckpointFile {
+    let path: String
+    let size: Int
+    private let descriptor: FileDescriptor
+
+    init(_ path: String) throws {
+        self.path = path
+        descriptor = try FileDescriptor.open(FilePath(path), .readOnly)
+        do { size = Int(try descriptor.seek(offset: 0, from: .end)) } catch {
+            try? descriptor.close()
+            throw error
+        }
+    }
+
+    deinit { try? descriptor.close() }
+
+    /// Fills `buffer` from byte `offset`; a file that ends first is a `badCheckpoint`.
+    func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws {
+        var done = 0
+        while done < buffer.count {
+            let count = try descriptor.read(fromAbsoluteOffset: Int64(offset + done), into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]))
+            guard count > 0 else { throw RunError.badCheckpoint(path: path, reason: "ended at byte \(offset + done) while reading") }
+            done += count
+        }
+    }
+
+    func bytes(at offset: Int, count: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        try bytes.withUnsafeMutableBytes { try read(at: offset, into: $0) }
+        return bytes
+    }
+
+    /// FNV-1a of the first `count` bytes, read 4 MB at a time.
+    func fnv1a(count: Int) throws -> UInt64 {
+        let chunk = 1 << 22
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(chunk, max(count, 1)), alignment: 64)
+        defer { buffer.deallocate() }
+        var hash = FNV1a(), offset = 0
+        while offset < count {
+            let part = UnsafeMutableRawBufferPointer(rebasing: buffer[..<min(chunk, count - offset)])
+            try read(at: offset, into: part)
+            hash.combine(UnsafeRawBufferPointer(part))
+            offset += part.count
+        }
+        return hash.value
     }
 }
