@@ -72,7 +72,11 @@ public final class ContextualEmbedder {
         var result = sentences.map { s in
             SentenceEmbedding(tokens: s, unknown: s.map { vocabulary.id($0) == vocabulary.unkID && $0 != Vocabulary.unk }, layers: [])
         }
-        let order = sentences.indices.filter { !sentences[$0].isEmpty }
+        // Stateless: longest first, so that each batch's live rows are a prefix that shrinks
+        // step by step (`StepContext.liveRows`) and batches hold sentences of like lengths.
+        // Stateful: in the input's order, one sentence at a time.
+        var order = sentences.indices.filter { !sentences[$0].isEmpty }
+        if !stateful { order.sort { (sentences[$0].count, $1) > (sentences[$1].count, $0) } }
         let groups = stateful ? order.map { [$0] } : stride(from: 0, to: order.count, by: batchSize).map { Array(order[$0 ..< min($0 + batchSize, order.count)]) }
         // bilm-tf's statefulness: both boundaries read before the state is handed on.
         let readsWholeSentence = stateful && vocabulary.bosID != nil
@@ -88,6 +92,7 @@ public final class ContextualEmbedder {
             let batches = experiment.backwardDirections.map { backward in
                 readsWholeSentence ? Self.wholeSequence(sequences[0], backward: backward) : SequenceBatch.sentences(sequences, backward: backward)
             }
+            context.liveRows = batches[0].liveRows
             let (tokens, layers) = model.representations(batches, carryState: stateful, context: context)
             let b = batches[0].batchSize
             for (column, index) in group.enumerated() {

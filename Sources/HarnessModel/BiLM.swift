@@ -178,7 +178,9 @@ public final class BiLM<T: Scalar> {
     /// What ELMo reads from a biLM: the token representations (rows = directions × N,
     /// forward batch first) and, per direction, the output of every layer (N, P) after
     /// its residual connection. Evaluation mode: no dropout; each call starts from a
-    /// zero state unless `carryState`. Views into `context.arena`.
+    /// zero state unless `carryState`. The directions run at once on two threads, as in
+    /// training. Views into `context.arena` and the directions' arenas, valid until the
+    /// next call.
     public func representations(_ batches: [SequenceBatch], carryState: Bool = false,
                                 context: StepContext) -> (tokens: Matrix<T>, layers: [[Matrix<T>]]) {
         precondition(batches.count == stacks.count, "\(configuration.direction) model takes \(stacks.count) batches, got \(batches.count)")
@@ -186,11 +188,11 @@ public final class BiLM<T: Scalar> {
         let ids = context.arena.allocate(n * batches.count, of: Int32.self)
         for (d, batch) in batches.enumerated() { (ids + d * n).update(from: batch.inputs, count: n) }
         let tokens = encoder.forward(ids: ids, count: n * batches.count, context: context)
-        let layers = stacks.enumerated().map { d, stack in
-            _ = stack.forward(tokens.rows(d * n ..< (d + 1) * n), steps: steps, batchSize: b, carryState: carryState, context: context)
-            return stack.layerOutputs
-        }
-        return (tokens, layers)
+        let hidden = context.arena.matrix(n * batches.count, configuration.recurrent.outputSize, of: T.self)
+        prepareDirectionContexts(from: context)
+        forEachDirection(.forward(tokens: tokens, hidden: hidden, steps: steps, batchSize: b, carryState: carryState,
+                                  context: context))
+        return (tokens, stacks.map(\.layerOutputs))
     }
 
     private func run(_ batches: [SequenceBatch], carryState: Bool, lossScale: Double, gradients: Bool,
@@ -253,6 +255,7 @@ public final class BiLM<T: Scalar> {
             directionContext.arena.reset()
             directionContext.training = context.training
             directionContext.batchInvariant = context.batchInvariant
+            directionContext.liveRows = context.liveRows
             directionContext.dropoutGenerator = step.stream(d == 0 ? "forward" : "backward")
         }
     }

@@ -120,6 +120,9 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
         let h = component.hiddenSize, p = outputSize, b = batchSize
         precondition(x.rows == steps * batchSize && x.columns == inputSize,
                      "LSTM input (\(x.rows), \(x.columns)) is not (\(steps)·\(batchSize), \(inputSize))")
+        if let live = context.liveRows, !context.training {
+            return forwardOnly(x, steps: steps, batchSize: batchSize, liveRows: live, state: state, context: context)
+        }
         let arena = context.arena
         self.steps = steps
         self.batchSize = batchSize
@@ -129,13 +132,7 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
         cellTanh = arena.matrix(steps * b, h, of: T.self)
         outputs = arena.matrix((steps + 1) * b, p, of: T.self)
         initialCell = arena.matrix(b, h, of: T.self)
-        if let state {
-            outputs.base.update(from: state.h.base, count: b * p)
-            initialCell.base.update(from: state.c.base, count: b * h)
-        } else {
-            outputs.base.update(repeating: 0, count: b * p)
-            initialCell.base.update(repeating: 0, count: b * h)
-        }
+        Self.start(from: state, output: outputs, cell: initialCell)
         if projectionWeight != nil {
             hidden = arena.matrix(steps * b, h, of: T.self)
             if projectionClip != nil { projectionRaw = arena.matrix(steps * b, p, of: T.self) }
@@ -171,6 +168,83 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
         }
         return outputs.rows(b ..< (steps + 1) * b)
     }
+
+    /// The forward pass when no backward pass follows (`StepContext.liveRows`): at step t
+    /// only rows 0 ..< liveRows[t] are computed, the output's padding rows are zero, and
+    /// instead of every step's gates and cells it keeps one block of `chunkRows` rows of
+    /// input contributions and two rows of cells, so that memory does not grow with the
+    /// batch's length (an Original-size ELMo layer holds 64 KB of gates per row). Every
+    /// computed row has the bits of `forward` under `batchInvariant`: the same kernels on
+    /// the same rows, in the same order.
+    private func forwardOnly(_ x: Matrix<T>, steps: Int, batchSize b: Int, liveRows: [Int], state: RecurrentState<T>?,
+                             context: StepContext) -> Matrix<T> {
+        let h = component.hiddenSize, p = outputSize
+        precondition(liveRows.count == steps && zip(liveRows, liveRows.dropFirst()).allSatisfy { $0 >= $1 } && (liveRows.first ?? 0) <= b,
+                     "live rows \(liveRows) are not non-increasing counts up to the batch of \(b) for \(steps) steps")
+        let arena = context.arena
+        self.steps = 0   // nothing cached for backward
+        let outputs = arena.matrix((steps + 1) * b, p, of: T.self)
+        var previousCell = arena.matrix(b, h, of: T.self), cell = arena.matrix(b, h, of: T.self)
+        let cellTanh = arena.matrix(b, h, of: T.self)
+        let hidden = projectionWeight == nil ? nil : arena.matrix(b, h, of: T.self)
+        Self.start(from: state, output: outputs, cell: previousCell)
+        effectiveRecurrent = recurrentWeight.value
+        let pack = PackedMatrix<T>.shouldPack(batchInvariant: context.batchInvariant, override: context.packsWeights)
+        let inputPacked = PackedMatrix(inputWeight.value, transposed: true, arena: arena, pack: pack, variant: context.kernelVariant)
+        let (recurrent, projection) = perStepWeights(transposed: true, context: context)
+        let chunkSteps = max(1, Self.chunkRows / max(b, 1))
+        let gates = arena.matrix(chunkSteps * b, 4 * h, of: T.self)
+        var first = 0
+        while first < steps {
+            // The input contributions of steps first ..< last, up to the last step's live rows.
+            let last = min(first + chunkSteps, steps)
+            let rows = (last - 1 - first) * b + liveRows[last - 1]
+            let chunk = gates.rows(0 ..< rows)
+            gemm(x.rows(first * b ..< first * b + rows), inputPacked, into: chunk)
+            addRowVector(bias.value.base, to: chunk)
+            for t in first ..< last {
+                let live = liveRows[t]
+                let g = gates.rows((t - first) * b ..< (t - first) * b + live)
+                gemm(outputs.rows(t * b ..< t * b + live), recurrent, into: g, accumulate: true)
+                let out = outputs.rows((t + 1) * b ..< (t + 1) * b + live)
+                let cellOut = hidden.map { $0.rows(0 ..< live) } ?? out
+                for r in 0..<live {
+                    cellForward(gates: g.row(r), previousCell: previousCell.row(r), clipPrevious: t > 0,
+                                cell: cell.row(r), cellTanh: cellTanh.row(r), hidden: cellOut.row(r))
+                }
+                if let projection {
+                    gemm(cellOut, projection, into: out)
+                    if let projectionClip { clamp(out.count, out.base, limit: projectionClip) }
+                }
+                outputs.row((t + 1) * b + live).update(repeating: 0, count: (b - live) * p)
+                swap(&previousCell, &cell)
+            }
+            first = last
+        }
+        if let state, steps > 0 {
+            state.h.base.update(from: outputs.row(steps * b), count: b * p)
+            state.c.base.update(from: previousCell.base, count: b * h)
+            if let cellClip { clamp(b * h, state.c.base, limit: cellClip) }
+        }
+        return outputs.rows(b ..< (steps + 1) * b)
+    }
+
+    /// h_{−1} into the first B rows of `output` and c_{−1} into `cell`: `state`'s, or zeros.
+    private static func start(from state: RecurrentState<T>?, output: Matrix<T>, cell: Matrix<T>) {
+        let hCount = cell.rows * output.columns
+        if let state {
+            output.base.update(from: state.h.base, count: hCount)
+            cell.base.update(from: state.c.base, count: cell.count)
+        } else {
+            output.base.update(repeating: 0, count: hCount)
+            cell.base.update(repeating: 0, count: cell.count)
+        }
+    }
+
+    /// Rows of input contributions `forwardOnly` computes in one product: enough for the
+    /// packed kernel to reuse each weight panel, few enough to stay in the L2 cache's
+    /// neighbourhood (256 rows of an Original-size layer's gates: 16 MB).
+    private static var chunkRows: Int { 256 }
 
     /// dh (T·B, P) → dx (T·B, D), accumulating every weight gradient. The gradient
     /// with respect to the initial state is dropped (truncated BPTT).

@@ -48,4 +48,20 @@ public struct SequenceBatch: Sendable, Equatable {
         }
         return SequenceBatch(steps: t, batchSize: b, inputs: inputs, targets: targets, mask: mask)
     }
+
+    /// For a batch whose sentences are sorted longest first: per step, how many of its
+    /// first rows hold tokens (the rest are padding), as `StepContext.liveRows` takes it.
+    /// nil when padding precedes a token in some step (unsorted sentences, stream batches).
+    public var liveRows: [Int]? {
+        guard let mask else { return Array(repeating: batchSize, count: steps) }
+        var live: [Int] = []
+        live.reserveCapacity(steps)
+        for step in 0..<steps {
+            let row = mask[step * batchSize ..< (step + 1) * batchSize]
+            let count = row.prefix { $0 != 0 }.count
+            guard !row.dropFirst(count).contains(where: { $0 != 0 }), count <= (live.last ?? batchSize) else { return nil }
+            live.append(count)
+        }
+        return live
+    }
 }

@@ -19,6 +19,15 @@ public final class StepContext {
     /// batch (`gemm(…, batchInvariant:)`): inference that promises a sentence's vectors
     /// do not depend on its batch (`harness embed`). Slower; off in training.
     public var batchInvariant = false
+    /// Set for a forward pass that no backward pass follows, over sentences sorted longest
+    /// first (`harness embed`; `SequenceBatch.liveRows`): at step t only rows
+    /// 0 ..< `liveRows[t]` hold tokens, the others pad sentences that have ended. A
+    /// recurrent layer may then skip the padding rows (leaving zeros in its output there)
+    /// and keep only what the next timestep needs instead of every step's activations;
+    /// a carried state is then defined for the rows live at the last step only.
+    /// Layers that ignore it compute the padding too, which changes no real row. nil in
+    /// training and evaluation.
+    public var liveRows: [Int]?
 
     public init(training: Bool, dropoutGenerator: SeededGenerator = SeededGenerator(seed: 0), arena: Arena = Arena()) {
         self.training = training

@@ -151,6 +151,52 @@ struct ComponentGradientTests {
         withExtendedLifetime(context) {}
     }
 
+    /// Inference over sentences sorted longest first (`StepContext.liveRows`) computes only
+    /// the live rows, a chunk of steps at a time (here 3 chunks of 85 steps at batch 3):
+    /// each of them with the bits of the full pass, the padding rows zero, the carried state
+    /// of the row still running at the end the same. Float, as `harness embed` runs it.
+    @Test(arguments: [false, true])
+    func lstmLiveRowsGiveTheFullPassBitsOnRealRows(carryState: Bool) {
+        let component = LSTMComponent(layers: 1, hiddenSize: 6, projectionSize: 4, cellClip: 0.5, projectionClip: 0.3)
+        let layer = LSTMLayer<Float>("lstm", component: component, inputSize: 5, initScale: 0.7)
+        var g = SeededGenerator(seed: 12)
+        _ = ParameterStore(layer.parameters, generator: &g)
+        let steps = 200, b = 3
+        let lengths = [200, 130, 2]   // steps per sentence, longest first
+        let live = (0..<steps).map { t in lengths.filter { $0 > t }.count }
+        let full = StepContext(training: false), sparse = StepContext(training: false)
+        full.batchInvariant = true
+        sparse.batchInvariant = true
+        sparse.liveRows = live
+        let x: Matrix<Float> = randomMatrix(steps * b, 5, scale: 2, seed: 5, in: full.arena)
+        let states = (0..<2).map { _ in RecurrentState<Float>(batchSize: b, outputSize: 4, cellSize: 6) }
+        for state in states {
+            state.h.base.update(repeating: 0.2, count: state.h.count)
+            state.c.base.update(repeating: -0.4, count: state.c.count)
+        }
+        let expected = layer.forward(x, steps: steps, batchSize: b, state: carryState ? states[0] : nil, context: full)
+        let y = layer.forward(x, steps: steps, batchSize: b, state: carryState ? states[1] : nil, context: sparse)
+        var compared = 0
+        for t in 0..<steps {
+            for r in 0..<b {
+                let row = Array(UnsafeBufferPointer(start: y.row(t * b + r), count: 4))
+                if r < live[t] {
+                    #expect(row == Array(UnsafeBufferPointer(start: expected.row(t * b + r), count: 4)), "step \(t) row \(r)")
+                    compared += 1
+                } else {
+                    #expect(row == [0, 0, 0, 0], "padding at step \(t) row \(r)")
+                }
+            }
+        }
+        #expect(compared == lengths.reduce(0, +))
+        #expect(y.array.contains { abs($0) == 0.3 }, "projection clip never engaged")
+        if carryState {   // the row still running at the last step
+            #expect(Array(states[0].h.array[0..<4]) == Array(states[1].h.array[0..<4]))
+            #expect(Array(states[0].c.array[0..<6]) == Array(states[1].c.array[0..<6]))
+        }
+        withExtendedLifetime((full, sparse)) {}
+    }
+
     @Test(arguments: [StandardDropout(rate: 0.3), VariationalDropout(rate: 0.3)] as [any DropoutComponent])
     func recurrentStackWithResidualAndDropout(between: any DropoutComponent) {
         let arena = Arena()

@@ -16,6 +16,16 @@ struct SequenceBatchTests {
         #expect(batch.targetCount == 6)
     }
 
+    @Test func liveRowsCountTheSentencesStillRunningWhenSortedLongestFirst() {
+        for backward in [false, true] {
+            #expect(SequenceBatch.sentences(sentences, backward: backward).liveRows == [2, 2, 1, 1])
+            // Shorter first: padding precedes a token in step 2.
+            #expect(SequenceBatch.sentences(sentences.reversed(), backward: backward).liveRows == nil)
+        }
+        let stream = SequenceBatch(steps: 2, batchSize: 3, inputs: [1, 2, 3, 4, 5, 6], targets: [2, 3, 4, 5, 6, 7])
+        #expect(stream.liveRows == [3, 3])
+    }
+
     @Test func backwardDirectionNeverReadsPaddingFirst() {
         let batch = SequenceBatch.sentences(sentences, backward: true, padding: 9)
         // Each sentence is reversed within its own length: the backward LM reads <eos>
