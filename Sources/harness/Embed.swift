@@ -31,6 +31,9 @@ struct Embed: ParsableCommand {
     @Option(help: "Refuse sentences longer than this many tokens.")
     var maxLength = 1000
 
+    @Flag(help: "Print to standard error how long loading, embedding (with tokens/s) and writing took.")
+    var timing = false
+
     func validate() throws {
         if !["jsonl", "npy"].contains(format) { throw ValidationError("--format is jsonl or npy, not '\(format)'") }
         if !(1...100_000).contains(batchSize) { throw ValidationError("--batch-size must be in [1, 100000], found \(batchSize)") }
@@ -41,7 +44,9 @@ struct Embed: ParsableCommand {
 
     func run() throws {
         try Exit.run {
+            let clock = ContinuousClock(), start = clock.now
             let embedder = ContextualEmbedder(try LoadedRun.model(runDirectory), maxLength: maxLength)
+            let loaded = clock.now
             let selection = try mix.selection()
             let scalarMix = try mix.mix(layers: embedder.layerCount)
             if selection == .mix || selection == .average || (selection == .all && format == "npy"), !embedder.layersHaveOneSize {
@@ -51,6 +56,7 @@ struct Embed: ParsableCommand {
             let sentences = try TextFile.read(input)
             let lines = Array(1...max(sentences.count, 1)).prefix(sentences.count).map { $0 }
             let embedded = try embedder.embed(sentences, lines: lines, file: input, batchSize: batchSize, stateful: stateful)
+            let computed = clock.now
             let unknown = embedded.reduce(0) { $0 + $1.unknown.filter { $0 }.count }
             let encoder = embedder.model.configuration.encoder
             if unknown > 0, encoder.maxCharacters == nil {
@@ -65,6 +71,17 @@ struct Embed: ParsableCommand {
             default:
                 let text = try EmbeddingWriter.jsonl(embedded, lines: lines, selection: selection, mix: scalarMix, file: input)
                 if let output { try AtomicFile.write(text, to: output) } else { print(text, terminator: "") }
+            }
+            if timing {
+                let tokens = sentences.reduce(0) { $0 + $1.count }
+                let seconds = { (from: ContinuousClock.Instant, to: ContinuousClock.Instant) -> Double in
+                    let d = (to - from).components
+                    return Double(d.seconds) + Double(d.attoseconds) * 1e-18
+                }
+                let embedding = seconds(loaded, computed)
+                FileHandle.standardError.write(Data(String(format: "timing: load %.3f s, embed %.3f s (%d tokens in %d sentences, %.1f tokens/s), write %.3f s\n",
+                                                           seconds(start, loaded), embedding, tokens, sentences.count,
+                                                           Double(tokens) / embedding, seconds(computed, clock.now)).utf8))
             }
         }
     }
