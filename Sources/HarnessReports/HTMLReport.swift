@@ -5,7 +5,9 @@ import HarnessTraining
 /// each sweep's table and its plots — validation perplexity against training tokens and
 /// against wall time for every point, and final validation perplexity against cost.
 public enum HTMLReport {
-    public static func render(_ reports: [SweepReport]) -> String {
+    /// The page, headed by `provenance`: when, by which build, from which folder, how
+    /// many run records were read and which files could not be.
+    public static func render(_ reports: [SweepReport], provenance: ReportProvenance) -> String {
         var html = """
             <!DOCTYPE html>
             <html xmlns="http://www.w3.org/1999/xhtml" lang="en"><head><meta charset="utf-8"/>
@@ -20,6 +22,13 @@ public enum HTMLReport {
             <h1>LM Harness report</h1>
 
             """
+        let unreadable = provenance.unreadable(reports)
+        html += "<p class=\"note\">Generated \(escape(provenance.generatedAt)) by harness \(escape(provenance.harnessVersion))"
+            + " (commit \(escape(provenance.harnessCommit ?? "unknown"))) from <code>\(escape(provenance.runsFolder))</code>: "
+            + "\(ReportProvenance.runsRead(reports)) run records read, \(unreadable.count) unreadable.</p>\n"
+        if !unreadable.isEmpty {
+            html += "<ul class=\"note\">" + unreadable.map { "<li><code>\(escape($0))</code></li>" }.joined() + "</ul>\n"
+        }
         for report in reports {
             html += "<h2>Sweep <code>\(escape(report.name))</code></h2>\n<table><tr>"
             for h in report.header { html += "<th>\(escape(h))</th>" }

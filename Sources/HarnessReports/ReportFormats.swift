@@ -1,8 +1,7 @@
 import Foundation
 import HarnessModel
-import HarnessTraining
 
-/// Plain-text renderings of a sweep report.
+/// The Markdown rendering of a sweep report (for people; programs read `TidyReport`).
 extension SweepReport {
     static let definition = "perplexity = \(Perplexity.definition); ± = sample standard deviation over seeds"
 
@@ -44,16 +43,5 @@ extension SweepReport {
             lines.append("**\(row.group)** failed: `\(row.failures[0].split(separator: "\n").first ?? "")`")
         }
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    public var csv: String {
-        func quote(_ s: String) -> String { s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
-        var lines = [(["sweep"] + header).map(quote).joined(separator: ",")]
-        for row in rows { lines.append(([name] + cells(row)).map(quote).joined(separator: ",")) }
-        return lines.joined(separator: "\n") + "\n"
-    }
-
-    public var json: String {
-        String(decoding: try! RunJSON.encoder(pretty: true).encode(self), as: UTF8.self) + "\n"
     }
 }

@@ -10,6 +10,32 @@ public struct SweepReport: Codable, Sendable {
     /// Run files that exist but could not be read (each "path: error: reason"): their
     /// points count as neither done nor failed, and `harness report` names them.
     public var unreadable: [String] = []
+    /// Every point of the manifest (one per seed), in manifest order: the long table.
+    public var points: [PointRecord] = []
+
+    /// One point (one seed of one group) as it stands.
+    public struct PointRecord: Codable, Sendable {
+        public enum Status: String, Codable, Sendable {
+            /// Finished: `result.json` read.
+            case done
+            /// `failed.json`, or a spec that does not validate (`error` says which).
+            case failed
+            /// Neither yet: not started or still running.
+            case pending
+            /// A `result.json` or `failed.json` that could not be read (`error` says why).
+            case unreadable
+        }
+
+        public var id: String
+        public var group: String
+        public var labels: [SweepPoint.Axis]
+        public var seed: Int?
+        public var status: Status
+        public var error: String?
+        /// The run directory whose record was read: `result.json` (done) or `failed.json`.
+        public var run: String?
+        public var result: RunResult?
+    }
 
     public struct Row: Codable, Sendable {
         /// Axis path → label, in axis order.
@@ -51,30 +77,39 @@ public struct SweepReport: Codable, Sendable {
             groups[key, default: []].append(point)
         }
         var problems: [String] = []
+        var records: [String: PointRecord] = [:]
         rows = order.map { key in
             let points = groups[key]!
             var results: [RunResult] = [], failures: [String] = [], runs: [String] = [], damaged = 0
             for point in points {
                 let directory = RunDirectory(existing: "\(root)/\(point.id)")
                 let failed = directory.path + "/failed.json"
+                var record = PointRecord(id: point.id, group: key, labels: point.axes, seed: point.seed, status: .pending)
                 if FileManager.default.fileExists(atPath: directory.result) {
                     do {
-                        results.append(try directory.readResult())
+                        let result = try directory.readResult()
+                        results.append(result)
                         runs.append(directory.path)
+                        (record.status, record.run, record.result) = (.done, directory.path, result)
                     } catch {
                         problems.append("\(error)")
                         damaged += 1
+                        (record.status, record.error) = (.unreadable, "\(error)")
                     }
                 } else if let data = FileManager.default.contents(atPath: failed) {
                     if let failure = try? JSONDecoder().decode(PointFailure.self, from: data) {
                         failures.append(failure.error)
+                        (record.status, record.error, record.run) = (.failed, failure.error, directory.path)
                     } else {
                         problems.append("\(failed): error: not a valid failed.json")
                         damaged += 1
+                        (record.status, record.error) = (.unreadable, "\(failed): error: not a valid failed.json")
                     }
                 } else if let invalid = point.invalid {
                     failures.append(invalid)
+                    (record.status, record.error) = (.failed, invalid)
                 }
+                records[point.id] = record
             }
             func perplexities(_ split: String) -> Perplexities? {
                 let values = results.compactMap { $0.perplexity[split] }
@@ -98,6 +133,7 @@ public struct SweepReport: Codable, Sendable {
                        validDelta: nil, isBaseline: isBaseline, runs: runs)
         }
         unreadable = problems
+        points = manifest.points.compactMap { records[$0.id] }
         // The baseline is the first row that matches (the first row when none is named).
         if let first = rows.firstIndex(where: \.isBaseline) ?? (rows.isEmpty ? nil : 0) {
             for i in rows.indices { rows[i].isBaseline = i == first }
