@@ -40,7 +40,7 @@ struct Harness: ParsableCommand {
         commandName: "harness",
         abstract: "Train, evaluate and compare ELMo-style LSTM language models on CPU.",
         version: Version.description,
-        subcommands: [Run.self, Validate.self, Components.self, Eval.self, Sweep.self, Report.self, Embed.self, Similar.self, ImportELMo.self, ExportELMo.self, Check.self, Bench.self])
+        subcommands: [Run.self, Validate.self, Components.self, Eval.self, Sweep.self, Report.self, Diff.self, Embed.self, Similar.self, ImportELMo.self, ExportELMo.self, Check.self, Bench.self])
 }
 
 /// Runs a command body, printing a user error (bad spec, bad data, failed run) with its
