@@ -242,8 +242,9 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
     }
 
     /// Rows of input contributions `forwardOnly` computes in one product: enough for the
-    /// packed kernel to reuse each weight panel, few enough to stay in the L2 cache's
-    /// neighbourhood (256 rows of an Original-size layer's gates: 16 MB).
+    /// packed kernel to use each weight panel on many rows, few enough that those rows of
+    /// x (256 × D floats: 512 KB at Original size) stay in the L2 cache while the panels
+    /// stream past. The block of gates is 256 × 4H (16 MB at Original size).
     private static var chunkRows: Int { 256 }
 
     /// dh (T·B, P) → dx (T·B, D), accumulating every weight gradient. The gradient

@@ -27,8 +27,8 @@ extension SweepReport {
     }
 
     var header: [String] {
-        axes + ["status", "valid fwd", "valid bwd", "valid mean", "Δ valid mean", "test fwd", "test bwd", "test mean",
-                "tokens/s", "wall s", "parameters", "FLOPs/token"]
+        axes + ["status", "valid ppl fwd", "valid ppl bwd", "valid ppl, mean of directions", "Δ valid ppl, mean of directions",
+                "test ppl fwd", "test ppl bwd", "test ppl, mean of directions", "tokens/s", "wall s", "parameters", "FLOPs/token"]
     }
 
     public var markdown: String {

@@ -81,6 +81,37 @@ struct ReportTests {
         }
         #expect(html.components(separatedBy: "<svg").count - 1 == 3)
         #expect(html.contains("<td>failed</td>") || html.contains("1 failed"))
+        // Both groups drawn with their spread: word's two finished seeds, char's three.
+        #expect(html.contains("word (mean of 2 seeds, band min–max)") && html.contains("char-cnn (mean of 3 seeds, band min–max)"))
+        #expect(html.contains("char-cnn (mean of 3 seeds, bars min–max)"))
+        #expect(html.contains("valid perplexity, mean of directions (log scale)"))
+        #expect(html.contains("<th>valid ppl, mean of directions</th>"))
         #expect(html.contains("Generated 2026-12-01T12:00:00Z by harness 9.9.9 (commit abc1234) from <code>runs</code>: 6 run records read, 0 unreadable."))
+    }
+
+    /// The mean and band over seeds: at every x where all seeds have a value, each seed
+    /// interpolated between its own measurements.
+    @Test func envelopeIsTheMeanAndMinMaxWhereEverySeedHasAValue() {
+        let envelope = SVGPlot.envelope([[(0, 10), (2, 6), (4, 4)], [(1, 9), (3, 5)]])
+        #expect(envelope.map(\.x) == [1, 2, 3])
+        #expect(envelope.map(\.mean) == [8.5, 6.5, 5])   // seed 1 at x = 1: 8, at 3: 5; seed 2 at x = 2: 7
+        #expect(envelope.map(\.low) == [8, 6, 5] && envelope.map(\.high) == [9, 7, 5])
+    }
+
+    /// Only drawn groups get a legend entry; the others are listed with the reason.
+    @Test func groupsWithoutFiniteValuesAreLeftOutWithAReason() {
+        let plot = SVGPlot(title: "t", xLabel: "x", yLabel: "y",
+                           series: [.init(label: "ok", lines: [[(1, 5), (2, 4)]]), .init(label: "diverged", lines: [[(1, .infinity)]])],
+                           omitted: ["broken (failed: 2 of 2 seeds)"]).render()
+        #expect(plot.contains(">ok (1 seed)</text>") && !plot.contains(">diverged ("))
+        #expect(plot.contains("left out: broken (failed: 2 of 2 seeds); diverged (no finite value)"))
+    }
+
+    /// One value gets ±50 % (round ticks), not a range of its last digits (3.4G–3.43G).
+    @Test func oneValueGetsAReadableRange() {
+        let (low, high) = SVGPlot.range(3.4e9, 3.4e9, log: false)
+        #expect(low == 1.7e9 && high == 5.1e9)
+        #expect(SVGPlot.ticks(low, high) == [2e9, 3e9, 4e9, 5e9])
+        #expect(SVGPlot.range(2, 2, log: true) == (1.5, 2.5))
     }
 }
