@@ -46,6 +46,12 @@ let package = Package(
             pkgConfig: "hdf5",
             providers: [.apt(["libhdf5-dev"])]
         ),
+        // OpenSSL's libcrypto: SHA-256 of the data checksums (`HarnessData/SHA256.swift`).
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // Header-only clang builtins (an errno-free square root) for the optimizers' loops.
         .systemLibrary(name: "CIntrinsics"),
 
@@ -77,7 +83,7 @@ let package = Package(
 
         .target(
             name: "HarnessData",
-            dependencies: ["HarnessModel", "HarnessKernels"],
+            dependencies: ["HarnessModel", "HarnessKernels", "COpenSSL"],
             swiftSettings: optimized
         ),
 

@@ -1,53 +1,33 @@
+import COpenSSL
 import Foundation
 
 /// SHA-256 (FIPS 180-4), for the data checksums that reference perplexities carry, so
 /// that they match `sha256sum` and the corpora's published SHA256SUMS.
 ///
-/// Written out (60 lines) rather than taken from swift-crypto, whose BoringSSL build
-/// would add about a minute and a half to every clean build for this one function.
+/// OpenSSL's libcrypto (its EVP digest interface), which uses the CPU's SHA extensions
+/// where it has them: `SHA256.file` on WikiText-2's train.txt (10.8 MB, from the page
+/// cache) ran at 850–990 MB/s on an Intel Xeon with SHA-NI, against 175–185 MB/s for the
+/// Swift implementation it replaced (swift-crypto was not used: its BoringSSL build would
+/// add about a minute and a half to every clean build).
 public struct SHA256 {
-    private var state: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-    private var buffer: [UInt8] = []
-    private var length: UInt64 = 0
+    private let context: DigestContext
 
-    private static let k: [UInt32] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-    ]
-
-    public init() {}
+    public init() { context = DigestContext() }
 
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        length += UInt64(bytes.count)
-        var input = bytes[...]
-        if !buffer.isEmpty {
-            let take = min(64 - buffer.count, input.count)
-            buffer += input.prefix(take)
-            input = input.dropFirst(take)
-            if buffer.count == 64 { buffer.withUnsafeBytes { compress($0[...]) }; buffer.removeAll(keepingCapacity: true) }
-        }
-        while input.count >= 64 {
-            compress(input.prefix(64))
-            input = input.dropFirst(64)
-        }
-        buffer += input
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        precondition(EVP_DigestUpdate(context.pointer, base, bytes.count) == 1, "EVP_DigestUpdate failed")
     }
 
     public mutating func update(_ data: Data) { data.withUnsafeBytes { update($0) } }
 
-    /// The digest as 64 lowercase hex digits.
+    /// The digest as 64 lowercase hex digits. The hash cannot be updated afterwards, and
+    /// copies of a `SHA256` share one digest in progress.
     public mutating func finalize() -> String {
-        let bits = length * 8
-        var tail: [UInt8] = [0x80] + Array(repeating: 0, count: (119 - Int(length % 64)) % 64)
-        for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bits >> (8 * UInt64(i)))) }
-        tail.withUnsafeBytes { update($0) }
-        return state.map { String(format: "%08x", $0) }.joined()
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var count: UInt32 = 0
+        precondition(EVP_DigestFinal_ex(context.pointer, &digest, &count) == 1 && count == 32, "EVP_DigestFinal_ex failed")
+        return digest.prefix(32).map { String(format: "%02x", $0) }.joined()
     }
 
     /// The digest of a whole file, read in 1 MiB pieces.
@@ -58,26 +38,18 @@ public struct SHA256 {
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hash.update(chunk) }
         return hash.finalize()
     }
+}
 
-    private mutating func compress(_ block: Slice<UnsafeRawBufferPointer>) {
-        var w = [UInt32](repeating: 0, count: 64)
-        var index = block.startIndex
-        for t in 0..<16 {
-            w[t] = UInt32(block[index]) << 24 | UInt32(block[index + 1]) << 16 | UInt32(block[index + 2]) << 8 | UInt32(block[index + 3])
-            index += 4
+/// An EVP digest context initialised for SHA-256, freed with its last reference.
+private final class DigestContext {
+    let pointer: OpaquePointer
+
+    init() {
+        guard let context = EVP_MD_CTX_new(), EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
+            fatalError("OpenSSL could not start a SHA-256 digest")
         }
-        func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
-        for t in 16..<64 {
-            let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
-            let s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
-            w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
-        }
-        var (a, b, c, d, e, f, g, h) = (state[0], state[1], state[2], state[3], state[4], state[5], state[6], state[7])
-        for t in 0..<64 {
-            let t1 = h &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ Self.k[t] &+ w[t]
-            let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
-            (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-        }
-        for (i, v) in [a, b, c, d, e, f, g, h].enumerated() { state[i] = state[i] &+ v }
+        pointer = context
     }
+
+    deinit { EVP_MD_CTX_free(pointer) }
 }

@@ -17,10 +17,9 @@ public enum HTMLReport {
             body { font-family: sans-serif; margin: 2em; color: #222; }
             table { border-collapse: collapse; font-size: 13px; margin: 1em 0; }
             th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
-            th { max-width: 9em; overflow-wrap: break-word; }
+            th { background: #f4f4f4; max-width: 9em; overflow-wrap: break-word; } td.label { text-align: left; }
+            tr.baseline { background: #fffbe6; } .scroll { overflow-x: auto; max-width: 100%; }
             @media (max-width: 1000px) { body { margin: 1em; } th, td { padding: 2px 4px; font-size: 12px; } }
-            .scroll { overflow-x: auto; max-width: 100%; }
-            th { background: #f4f4f4; } td.label { text-align: left; } tr.baseline { background: #fffbe6; }
             tr.failed { color: #b00; } .plots { display: flex; flex-wrap: wrap; gap: 1em; } .note { color: #666; font-size: 12px; }
             </style></head><body>
             <h1>LM Harness report</h1>
