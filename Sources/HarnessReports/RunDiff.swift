@@ -20,6 +20,9 @@ public struct RunDiff {
     public var runs: (a: String, b: String)
     public var keys: [Key]
     public var results: (a: RunResult?, b: RunResult?)
+    /// Why a run has no measurements: "no result.json: not finished", or why its
+    /// result.json could not be read.
+    public var missing: (a: String?, b: String?)
 
     /// Reads both runs; an error names the run folder and the file that is missing or unreadable.
     public init(_ a: String, _ b: String) throws {
@@ -33,16 +36,23 @@ public struct RunDiff {
             let (x, y) = (values[0][path], values[1][path])
             return x == y ? nil : Key(path: path, a: x, b: y)
         }
-        results = (try Self.result(of: a), try Self.result(of: b))
+        let (resultA, missingA) = Self.result(of: a), (resultB, missingB) = Self.result(of: b)
+        results = (resultA, resultB)
+        missing = (missingA, missingB)
     }
 
     /// (dotted path, one-line YAML of the value) for every leaf of the run's resolved spec, in file order.
     static func flattenedSpec(of run: String) throws -> [(String, String)] {
-        let path = "\(run)/spec.resolved.yaml"
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw RunError.unreadable(path: path, reason: FileManager.default.fileExists(atPath: run)
-                                      ? "no spec.resolved.yaml: not a harness run directory" : "no such run directory")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: run, isDirectory: &isDirectory) else {
+            throw RunError.unreadable(path: run, reason: "no such run directory")
         }
+        guard isDirectory.boolValue else { throw RunError.unreadable(path: run, reason: "not a directory: diff takes two run directories") }
+        let path = "\(run)/spec.resolved.yaml"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RunError.unreadable(path: run, reason: "no spec.resolved.yaml: not a harness run directory")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw RunError.unreadable(path: path, reason: "not UTF-8 text") }
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch {
             throw RunError.unreadable(path: path, reason: "not YAML (\(error))")
@@ -71,10 +81,11 @@ public struct RunDiff {
         }
     }
 
-    static func result(of run: String) throws -> RunResult? {
+    /// The run's result, or why there is none (the spec keys still compare).
+    static func result(of run: String) -> (RunResult?, String?) {
         let directory = RunDirectory(existing: run)
-        guard FileManager.default.fileExists(atPath: directory.result) else { return nil }
-        return try directory.readResult()
+        guard FileManager.default.fileExists(atPath: directory.result) else { return (nil, "no result.json: not finished") }
+        do { return (try directory.readResult(), nil) } catch { return (nil, "unreadable: \(error)") }
     }
 
     /// The two tables as Markdown: differing spec keys, then the measurements.
@@ -101,8 +112,7 @@ public struct RunDiff {
         row("parameters", "%.0f") { Double($0.parameters) }
         row("FLOPs/token", "%.4g") { $0.flopsPerToken }
         lines.append("")
-        lines.append("A = `\(runs.a)`" + (results.a == nil ? " (no result.json: not finished)" : "")
-                     + ", B = `\(runs.b)`" + (results.b == nil ? " (no result.json: not finished)" : ""))
+        lines.append("A = `\(runs.a)`" + (missing.a.map { " (\($0))" } ?? "") + ", B = `\(runs.b)`" + (missing.b.map { " (\($0))" } ?? ""))
         return lines.joined(separator: "\n") + "\n"
     }
 }

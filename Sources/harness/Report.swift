@@ -35,6 +35,13 @@ struct Report: ParsableCommand {
                 let spec = try SweepSpec.load(file: source)
                 manifests = [(try SweepManifest(spec, points: spec.expand()), runs)]
             } else {
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
+                    throw RunError.unreadable(path: source, reason: "no such folder (give a runs folder, or a sweep spec .yaml)")
+                }
+                guard isDirectory.boolValue else {
+                    throw RunError.unreadable(path: source, reason: "not a folder or a sweep spec (.yaml): give a runs folder, or a sweep spec")
+                }
                 let files = (try? FileManager.default.contentsOfDirectory(atPath: source)) ?? []
                 for file in files.sorted() where file.hasSuffix(".sweep.json") {
                     do {
@@ -48,7 +55,7 @@ struct Report: ParsableCommand {
                     throw RunError.unreadable(path: source, reason: "none of the \(unreadableManifests.count) sweep manifests here could be read")
                 }
                 if manifests.isEmpty {
-                    throw RunError.cannotWrite(path: source, reason: "no sweep manifests (*.sweep.json) here; run `harness sweep` first")
+                    throw RunError.unreadable(path: source, reason: "no sweep manifests (*.sweep.json) here; run `harness sweep` first")
                 }
             }
             let reports = manifests.map { SweepReport(manifest: $0.0, root: $0.1) }

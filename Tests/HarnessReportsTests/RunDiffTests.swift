@@ -49,10 +49,28 @@ struct RunDiffTests {
     @Test func aFolderThatIsNotARunIsNamed() throws {
         let a = try Self.run("name: a\n", result: nil)
         let empty = temporaryFolder()
-        #expect(throws: RunError.unreadable(path: empty + "/spec.resolved.yaml", reason: "no spec.resolved.yaml: not a harness run directory")) {
+        #expect(throws: RunError.unreadable(path: empty, reason: "no spec.resolved.yaml: not a harness run directory")) {
             try RunDiff(a, empty)
+        }
+        #expect(throws: RunError.unreadable(path: empty + "/nope", reason: "no such run directory")) { try RunDiff(a, empty + "/nope") }
+        #expect(throws: RunError.unreadable(path: a + "/spec.resolved.yaml", reason: "not a directory: diff takes two run directories")) {
+            try RunDiff(a, a + "/spec.resolved.yaml")
         }
         let broken = try Self.run("name: [unclosed\n", result: nil)
         #expect(throws: RunError.self) { try RunDiff(a, broken) }
+        let binary = try Self.run("", result: nil)
+        try Data([0xff, 0xfe, 0x00, 0x80]).write(to: URL(fileURLWithPath: binary + "/spec.resolved.yaml"))
+        #expect(throws: RunError.unreadable(path: binary + "/spec.resolved.yaml", reason: "not UTF-8 text")) { try RunDiff(a, binary) }
+    }
+
+    /// A damaged result.json does not hide the spec keys: the run's measurements are "–" and the note says why.
+    @Test func anUnreadableResultStillComparesTheSpecs() throws {
+        let a = try Self.run("name: a\n", result: ReportTests.result(valid: (100, 110), test: 95, tokensPerSecond: 1000))
+        let b = try Self.run("name: b\n", result: nil)
+        try "{ not json".write(toFile: b + "/result.json", atomically: true, encoding: .utf8)
+        let text = try RunDiff(a, b).markdown
+        #expect(text.contains("| `name` | a | b |"))
+        #expect(text.contains("| valid ppl forward | 100.00 | – | – |"))
+        #expect(text.contains("B = `\(b)` (unreadable: \(b)/result.json: error:"))
     }
 }
