@@ -55,19 +55,18 @@ public enum EmbeddingWriter {
     /// (0, L+1, D). Non-finite values are written as float32 NaN/inf, as NumPy reads them.
     public static func npy(_ sentences: [SentenceEmbedding], lines: [Int], selection: LayerSelection, mix: ScalarMix?,
                            layers layerCount: Int, size: Int) -> (Data, String) {
-        var values: [Float] = []
-        var index = "line\tposition\ttoken\n"
-        var rows = 0
-        for (sentence, line) in zip(sentences, lines) {
-            for (position, layers) in sentence.layers.enumerated() {
-                let chosen = select(layers, selection, mix: mix)
-                precondition(chosen.count == (selection == .all ? layerCount : 1) && chosen.allSatisfy { $0.count == size },
-                             "npy rows of one shape")
-                for v in chosen { values += v }
-                index += "\(line)\t\(position + 1)\t\(sentence.tokens[position])\n"
-                rows += 1
-            }
-        }
+        let rows = sentences.reduce(0) { $0 + $1.tokens.count }
+        var data = npyHeader(rows: rows, selection: selection, layers: layerCount, size: size)
+        let (values, index) = npyRows(sentences, lines: lines, selection: selection, mix: mix, layers: layerCount, size: size)
+        data.append(values)
+        return (data, npyIndexHeader + index)
+    }
+
+    /// The index file's first line.
+    public static let npyIndexHeader = "line\tposition\ttoken\n"
+
+    /// The `.npy` header of an array of `rows` tokens (see `npy`), for writing the rows in parts.
+    public static func npyHeader(rows: Int, selection: LayerSelection, layers layerCount: Int, size: Int) -> Data {
         let shape = selection == .all ? "(\(rows), \(layerCount), \(size))" : "(\(rows), \(size))"
         var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
         // Magic, version 1.0, little-endian header length; header padded to a multiple of 64.
@@ -77,7 +76,23 @@ public enum EmbeddingWriter {
         let length = UInt16(header.utf8.count)
         data.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
         data.append(contentsOf: Array(header.utf8))
-        values.withUnsafeBufferPointer { data.append($0) }
-        return (data, index)
+        return data
+    }
+
+    /// The rows of `sentences` (float32 little-endian) and their index lines, without headers.
+    public static func npyRows(_ sentences: [SentenceEmbedding], lines: [Int], selection: LayerSelection, mix: ScalarMix?,
+                               layers layerCount: Int, size: Int) -> (Data, String) {
+        var values: [Float] = []
+        var index = ""
+        for (sentence, line) in zip(sentences, lines) {
+            for (position, layers) in sentence.layers.enumerated() {
+                let chosen = select(layers, selection, mix: mix)
+                precondition(chosen.count == (selection == .all ? layerCount : 1) && chosen.allSatisfy { $0.count == size },
+                             "npy rows of one shape")
+                for v in chosen { values += v }
+                index += "\(line)\t\(position + 1)\t\(sentence.tokens[position])\n"
+            }
+        }
+        return (values.withUnsafeBufferPointer { Data(buffer: $0) }, index)
     }
 }

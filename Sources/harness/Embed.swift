@@ -34,9 +34,13 @@ struct Embed: ParsableCommand {
     @Flag(help: "Print to standard error how long loading, embedding (with tokens/s) and writing took.")
     var timing = false
 
+    @Option(help: "Embed this many lines at a time and write their vectors before the next ones (without --stateful), so that memory holds one part's vectors, not the whole file's.")
+    var linesPerPart = 512
+
     func validate() throws {
         if !["jsonl", "npy"].contains(format) { throw ValidationError("--format is jsonl or npy, not '\(format)'") }
         if !(1...100_000).contains(batchSize) { throw ValidationError("--batch-size must be in [1, 100000], found \(batchSize)") }
+        if linesPerPart < 1 { throw ValidationError("--lines-per-part must be at least 1, found \(linesPerPart)") }
         if !(1...1_000_000).contains(maxLength) { throw ValidationError("--max-length must be in [1, 1000000], found \(maxLength)") }
         if format == "npy" && output == nil { throw ValidationError("--format npy needs --output FILE.npy") }
         _ = try mix.selection()
@@ -55,33 +59,57 @@ struct Embed: ParsableCommand {
             }
             let sentences = try TextFile.read(input)
             let lines = Array(1...max(sentences.count, 1)).prefix(sentences.count).map { $0 }
-            let embedded = try embedder.embed(sentences, lines: lines, file: input, batchSize: batchSize, stateful: stateful)
-            let computed = clock.now
-            let unknown = embedded.reduce(0) { $0 + $1.unknown.filter { $0 }.count }
+            let tokens = sentences.reduce(0) { $0 + $1.count }
+            // Before anything is written: a part must not reach standard output ahead of the error.
+            for (i, sentence) in sentences.enumerated() where sentence.count > maxLength {
+                throw DataError("sentence of \(sentence.count) tokens; the limit is \(maxLength) (--max-length)", file: input, line: lines[i])
+            }
+            // Written part by part (each part sorted by length inside the embedder), so that
+            // memory holds one part's vectors; --stateful carries state through the whole
+            // file in one call.
+            let part = stateful ? max(sentences.count, 1) : linesPerPart
+            var npy: (array: AtomicFile.Stream, index: AtomicFile.Stream)?
+            var jsonl: AtomicFile.Stream?
+            if format == "npy" {
+                npy = (try AtomicFile.Stream(output!), try AtomicFile.Stream(output! + ".index.tsv"))
+                try npy!.array.append(EmbeddingWriter.npyHeader(rows: tokens, selection: selection, layers: embedder.layerCount,
+                                                                size: embedder.vectorSize))
+                try npy!.index.append(EmbeddingWriter.npyIndexHeader)
+            } else if let output {
+                jsonl = try AtomicFile.Stream(output)
+            }
+            var unknown = 0
+            var embedding: Duration = .zero
+            for first in stride(from: 0, to: sentences.count, by: part) {
+                let range = first ..< min(first + part, sentences.count)
+                let partStart = clock.now
+                let embedded = try embedder.embed(Array(sentences[range]), lines: Array(lines[range]), file: input,
+                                                  batchSize: batchSize, stateful: stateful)
+                embedding += clock.now - partStart
+                unknown += embedded.reduce(0) { $0 + $1.unknown.filter { $0 }.count }
+                if let npy {
+                    let (values, index) = EmbeddingWriter.npyRows(embedded, lines: Array(lines[range]), selection: selection, mix: scalarMix,
+                                                                  layers: embedder.layerCount, size: embedder.vectorSize)
+                    try npy.array.append(values)
+                    try npy.index.append(index)
+                } else {
+                    let text = try EmbeddingWriter.jsonl(embedded, lines: Array(lines[range]), selection: selection, mix: scalarMix, file: input)
+                    if let jsonl { try jsonl.append(text) } else { print(text, terminator: "") }
+                }
+            }
+            try npy?.array.commit()
+            try npy?.index.commit()
+            try jsonl?.commit()
             let encoder = embedder.model.configuration.encoder
             if unknown > 0, encoder.maxCharacters == nil {
                 FileHandle.standardError.write(Data("note: \(unknown) \(unknown == 1 ? "token is" : "tokens are") not in the vocabulary; the \(encoder.type) encoder embedded \(unknown == 1 ? "it" : "them") as <unk>\n".utf8))
             }
-            switch format {
-            case "npy":
-                let (data, index) = EmbeddingWriter.npy(embedded, lines: lines, selection: selection, mix: scalarMix,
-                                                        layers: embedder.layerCount, size: embedder.vectorSize)
-                try AtomicFile.write(data, to: output!)
-                try AtomicFile.write(index, to: output! + ".index.tsv")
-            default:
-                let text = try EmbeddingWriter.jsonl(embedded, lines: lines, selection: selection, mix: scalarMix, file: input)
-                if let output { try AtomicFile.write(text, to: output) } else { print(text, terminator: "") }
-            }
             if timing {
-                let tokens = sentences.reduce(0) { $0 + $1.count }
-                let seconds = { (from: ContinuousClock.Instant, to: ContinuousClock.Instant) -> Double in
-                    let d = (to - from).components
-                    return Double(d.seconds) + Double(d.attoseconds) * 1e-18
-                }
-                let embedding = seconds(loaded, computed)
+                let seconds = { (d: Duration) -> Double in Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+                let total = seconds(clock.now - loaded), embedded = seconds(embedding)
                 FileHandle.standardError.write(Data(String(format: "timing: load %.3f s, embed %.3f s (%d tokens in %d sentences, %.1f tokens/s), write %.3f s\n",
-                                                           seconds(start, loaded), embedding, tokens, sentences.count,
-                                                           Double(tokens) / embedding, seconds(computed, clock.now)).utf8))
+                                                           seconds(loaded - start), embedded, tokens, sentences.count,
+                                                           Double(tokens) / embedded, total - embedded).utf8))
             }
         }
     }

@@ -328,5 +328,23 @@ struct TrainedRunCommandTests {
         #expect(jsonl.split(separator: "\n").count == 3)
         let (badMix, _, badMixError) = try harness(["embed", directory, "--input", input, "--layers", "mix", "--mix-weights", "0,1"])
         #expect(badMix == 64 && badMixError.contains("the model has 3 layers (token layer and 2 LSTM layers); the mix gives 2 weights"))
+        // Written part by part (--lines-per-part) or at once: the same bytes, npy, index and jsonl.
+        let lengths = [7, 2, 0, 12, 1, 5, 9, 3]
+        let words = ["the", "cat", "sat", "on", "a", "mat", ".", "dog", "ran"]
+        let text = lengths.enumerated().map { i, n in (0..<n).map { words[($0 * 7 + i) % words.count] }.joined(separator: " ") }.joined(separator: "\n") + "\n"
+        _ = FileManager.default.createFile(atPath: input, contents: Data(text.utf8))
+        let out = temporaryFolder()
+        for part in ["1", "3", "512"] {
+            #expect(try harness(["embed", directory, "--input", input, "--format", "npy", "-o", "\(out)/\(part).npy", "--lines-per-part", part]).status == 0)
+            #expect(try harness(["embed", directory, "--input", input, "-o", "\(out)/\(part).jsonl", "--lines-per-part", part]).status == 0)
+        }
+        for name in ["npy", "npy.index.tsv", "jsonl"] {
+            let whole = try Data(contentsOf: URL(fileURLWithPath: "\(out)/512.\(name)"))
+            #expect(whole.count > 100)
+            for part in ["1", "3"] { #expect(try Data(contentsOf: URL(fileURLWithPath: "\(out)/\(part).\(name)")) == whole, "\(part) \(name)") }
+        }
+        // A sentence over --max-length in the last part: refused before anything is written.
+        let (tooLong, printed, tooLongError) = try harness(["embed", directory, "--input", input, "--max-length", "10", "--lines-per-part", "1"])
+        #expect(tooLong == 65 && printed.isEmpty && tooLongError.contains("in.txt:4: error: sentence of 12 tokens; the limit is 10"))
     }
 }
