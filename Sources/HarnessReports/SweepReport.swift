@@ -96,8 +96,9 @@ public struct SweepReport: Codable, Sendable {
                         damaged += 1
                         (record.status, record.error) = (.unreadable, "\(error)")
                     }
-                } else if let data = FileManager.default.contents(atPath: failed) {
-                    if let failure = try? JSONDecoder().decode(PointFailure.self, from: data) {
+                } else if FileManager.default.fileExists(atPath: failed) {
+                    if let data = FileManager.default.contents(atPath: failed),
+                       let failure = try? JSONDecoder().decode(PointFailure.self, from: data) {
                         failures.append(failure.error)
                         (record.status, record.error, record.run) = (.failed, failure.error, directory.path)
                     } else {

@@ -104,13 +104,24 @@ public enum RunJSON {
     /// A decoding error in words, with the key path where it happened
     /// ("missing key 'points'", "expected a number at 'perplexity.valid.mean'", "not JSON").
     public static func describe(_ error: Error) -> String {
+        /// A JSON kind for a Swift type ("an object", not "Dictionary<String, Any>").
+        func kind(_ type: Any.Type) -> String {
+            let name = String(describing: type)
+            if name.hasPrefix("Dictionary") { return "an object" }
+            if name.hasPrefix("Array") { return "a list" }
+            if name == "String" { return "a string" }
+            if name == "Bool" { return "true or false" }
+            if ["Int", "Int32", "Int64", "UInt64"].contains(name) { return "an integer" }
+            if ["Double", "Float"].contains(name) { return "a number" }
+            return name
+        }
         func path(_ keys: [CodingKey]) -> String {
             keys.isEmpty ? "the top level" : "'" + keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".") + "'"
         }
         switch error {
         case DecodingError.keyNotFound(let key, let context): return "missing key '\(key.stringValue)' in \(path(context.codingPath))"
-        case DecodingError.typeMismatch(let type, let context): return "expected \(type) at \(path(context.codingPath))"
-        case DecodingError.valueNotFound(let type, let context): return "expected \(type) at \(path(context.codingPath)), found null"
+        case DecodingError.typeMismatch(let type, let context): return "expected \(kind(type)) at \(path(context.codingPath))"
+        case DecodingError.valueNotFound(let type, let context): return "expected \(kind(type)) at \(path(context.codingPath)), found null"
         case DecodingError.dataCorrupted(let context):
             return context.codingPath.isEmpty ? "not valid JSON" : "unreadable value at \(path(context.codingPath))"
         default: return "\(error)"

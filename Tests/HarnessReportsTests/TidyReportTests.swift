@@ -134,4 +134,20 @@ struct TidyReportTests {
             """, [schema, document])
         #expect(out == "rejected: 'provenance' is a required property\n")
     }
+
+    /// Damaged run records are named, in words, and counted as unreadable, not pending.
+    @Test func damagedRunRecordsAreUnreadableWithAReason() throws {
+        let root = temporaryFolder()
+        let axes: [SweepPoint.Axis] = [.init(path: "training.optimizer", label: "adam")]
+        let manifest = SweepManifest(name: "damaged", axes: ["training.optimizer"], baseline: [:],
+                                     points: [.init(id: "d1", axes: axes, seed: 1), .init(id: "d2", axes: axes, seed: 2)])
+        try manifest.write(root: root)
+        try RunDirectory(existing: "\(root)/d1").create()
+        try "[]".write(toFile: "\(root)/d1/result.json", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: "\(root)/d2/failed.json", withIntermediateDirectories: true)
+        let report = SweepReport(manifest: manifest, root: root)
+        #expect(report.points.map(\.status) == [.unreadable, .unreadable])
+        #expect(report.unreadable == ["\(root)/d1/result.json: error: not a valid result.json (expected an object at the top level)",
+                                      "\(root)/d2/failed.json: error: not a valid failed.json"])
+    }
 }
