@@ -125,7 +125,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "harness-microbench",
-            dependencies: ["HarnessKernels", "HarnessModel"],
+            dependencies: ["HarnessKernels", "HarnessModel", "HarnessData"],
             path: "Benchmarks/harness-microbench",
             swiftSettings: optimized
         ),

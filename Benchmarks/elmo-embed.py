@@ -12,7 +12,7 @@ absolute difference between the two programs' vectors per layer. On a shared, no
 machine the ratio of alternating passes is the only honest comparison.
 
     python3 Benchmarks/elmo-embed.py [--size original] [--threads 1,2] [--rounds 3] [--tokens 2000]
-        [--batch-size 32] [--harness .build/release/harness] [--python PYTHON] [--work /tmp/elmo-embed-bench]
+        [--batch-size 32] [--lines-per-part 512] [--harness .build/release/harness] [--python PYTHON] [--work /tmp/elmo-embed-bench]
 
 PYTHON (default: this one) needs torch, numpy and h5py. The model and imported run are
 cached in --work and reused when options.json and weights.hdf5 are there.
@@ -45,6 +45,7 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--tokens", type=int, default=2000)
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lines-per-part", type=int, default=512, help="harness embed's --lines-per-part")
     p.add_argument("--harness", default=os.path.join(ROOT, ".build", "release", "harness"))
     p.add_argument("--python", default=sys.executable)
     p.add_argument("--work", default="/tmp/elmo-embed-bench")
@@ -79,7 +80,8 @@ def main():
             if os.path.exists(ours_npy):
                 os.remove(ours_npy)
             _, err, peak = run_measured([a.harness, "embed", run, "--input", text, "--layers", "all", "--format", "npy",
-                                          "--batch-size", str(a.batch_size), "--timing", "-o", ours_npy], env)
+                                          "--batch-size", str(a.batch_size), "--lines-per-part", str(a.lines_per_part),
+                                          "--timing", "-o", ours_npy], env)
             m = TIMING.search(err)
             if not m:
                 sys.exit(f"no timing line from harness embed:\n{err}")
@@ -98,7 +100,8 @@ def main():
                      median(ours, 1), median(theirs, 1), max(x[2] for x in ours), max(x[2] for x in theirs), per_layer))
 
     print(f"\nELMo {a.size}: {os.path.getsize(weights) / 1e6:.0f} MB of weights, {tokens} tokens in "
-          f"{sum(1 for _ in open(text))} sentences, batch {a.batch_size}, {a.rounds} round(s) alternating")
+          f"{sum(1 for _ in open(text))} sentences, batch {a.batch_size}, harness parts of {a.lines_per_part} lines, "
+          f"{a.rounds} round(s) alternating")
     print("| threads | harness tok/s | PyTorch tok/s | ratio | load s (harness / PyTorch) | peak RSS MB (harness / PyTorch) | max abs diff per layer |")
     print("|---:|---:|---:|---:|---:|---:|---|")
     for threads, _, _, h, t, hl, tl, hm, tm, per_layer in rows:

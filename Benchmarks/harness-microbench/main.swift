@@ -2,9 +2,11 @@
 // OpenBLAS sgemm rate measured at the same thread count on this machine.
 //
 //   swift run -c release harness-microbench [--threads N] [--repeats N] [--kernels] [--packed-gemm]
+//   swift run -c release harness-microbench --sha256 FILE   # the data checksum's MB/s, alone
 //
 // Figures are medians of the repeats; the machine may be shared, so compare ratios.
 import Foundation
+import HarnessData
 import HarnessKernels
 import HarnessModel
 
@@ -30,6 +32,19 @@ func median(_ body: () -> Void) -> Double {
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
     return times.sorted()[times.count / 2]
+}
+
+if let i = CommandLine.arguments.firstIndex(of: "--sha256"), i + 1 < CommandLine.arguments.count {
+    // SHA256.file (libcrypto) on a file from the page cache, as the data checksums run it.
+    let path = CommandLine.arguments[i + 1]
+    guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber else {
+        FileHandle.standardError.write(Data("\(path): error: cannot read it\n".utf8))
+        exit(66)
+    }
+    var digest = ""
+    let seconds = median { digest = (try? SHA256.file(path)) ?? "unreadable" }
+    print(String(format: "sha256 %@: %.0f MB/s (median of %d)", digest, size.doubleValue / seconds / 1e6, repeats))
+    exit(0)
 }
 
 func random(_ rows: Int, _ columns: Int, _ arena: Arena, seed: UInt64) -> Matrix<Float> {

@@ -18,8 +18,8 @@ struct SVGPlot {
     /// y label then says so.
     var logY = true
     var markersOnly = false
-    /// Groups the caller left out before plotting, each "label (why)"; listed under the
-    /// legend with those left out here for having no finite point.
+    /// Groups the caller left out before plotting (not in `series`), each "label (why)";
+    /// listed under the legend with those left out here for having no finite point.
     var omitted: [String] = []
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
@@ -49,8 +49,7 @@ struct SVGPlot {
         // Each seed's drawable points in x order; groups with none are left out of the legend.
         let drawn = series.map { s in (s.label, s.lines.map { $0.filter(isDrawable).sorted { $0.x < $1.x } }.filter { !$0.isEmpty }) }
             .filter { !$0.1.isEmpty }
-        let notes = omitted + series.filter { s in !drawn.contains { $0.0 == s.label } && !omitted.contains { $0.hasPrefix(s.label + " (") } }
-            .map { "\($0.label) (no finite value)" }
+        let notes = omitted + series.filter { s in !drawn.contains { $0.0 == s.label } }.map { "\($0.label) (no finite value)" }
         let legendRows = Double(drawn.count) + (notes.isEmpty ? 0 : 1)
         let height = top + plotHeight + axisSpace + 16 * legendRows + 8
         let all = drawn.flatMap { $0.1.flatMap { $0 } }

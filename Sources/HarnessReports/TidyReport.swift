@@ -42,7 +42,7 @@ public enum TidyReport {
                       + ["parameters", "flops_per_token", "run"]).map(quote).joined(separator: ",")]
         for report in reports {
             for point in report.points {
-                let labels = Dictionary(point.labels.map { ($0.path, $0.label) }, uniquingKeysWith: { a, _ in a })
+                let labels = labelsByAxis(point.labels)
                 var cells = [report.name, point.group] + axes.map { labels[$0] ?? "" }
                 cells += [point.seed.map(String.init) ?? "", point.id, point.status.rawValue, point.error ?? ""]
                 cells += measures.map { number(point.result.flatMap($0.value)) }
@@ -60,7 +60,7 @@ public enum TidyReport {
                       + ["delta_valid_ppl_mean_of_directions", "parameters", "flops_per_token"]).map(quote).joined(separator: ",")]
         for report in reports {
             for row in report.rows {
-                let labels = Dictionary(row.labels.map { ($0.path, $0.label) }, uniquingKeysWith: { a, _ in a })
+                let labels = labelsByAxis(row.labels)
                 let results = report.points.filter { $0.group == row.group }.compactMap(\.result)
                 var cells = [report.name, row.group] + axes.map { labels[$0] ?? "" }
                 cells += [row.isBaseline ? "true" : "false", String(row.seeds), String(row.finished), String(row.failures.count)]
@@ -95,9 +95,6 @@ public enum TidyReport {
     }
 
     private static func sweep(_ report: SweepReport) -> [String: Any] {
-        func labels(_ axes: [SweepPoint.Axis]) -> [String: String] {
-            Dictionary(axes.map { ($0.path, $0.label) }, uniquingKeysWith: { a, _ in a })
-        }
         let groups: [[String: Any]] = report.rows.map { row in
             let results = report.points.filter { $0.group == row.group }.compactMap(\.result)
             var measured: [String: Any] = [:]
@@ -108,7 +105,7 @@ public enum TidyReport {
                 ] as [String: Any]
             }
             return [
-                "group": row.group, "labels": labels(row.labels), "isBaseline": row.isBaseline, "status": row.status,
+                "group": row.group, "labels": labelsByAxis(row.labels), "isBaseline": row.isBaseline, "status": row.status,
                 "seeds": row.seeds, "done": row.finished, "failed": row.failures.count, "errors": row.failures,
                 "measures": measured, "deltaValidPplMeanOfDirections": value(row.validDelta),
                 "parameters": row.parameters ?? NSNull(), "flopsPerToken": value(row.flopsPerToken),
@@ -118,13 +115,18 @@ public enum TidyReport {
             var measured: [String: Any] = [:]
             for measure in measures { measured[camel(measure.column)] = value(point.result.flatMap(measure.value)) }
             return [
-                "id": point.id, "group": point.group, "labels": labels(point.labels), "seed": point.seed ?? NSNull(),
+                "id": point.id, "group": point.group, "labels": labelsByAxis(point.labels), "seed": point.seed ?? NSNull(),
                 "status": point.status.rawValue, "error": point.error ?? NSNull(), "run": point.run ?? NSNull(),
                 "measures": measured, "parameters": point.result?.parameters ?? NSNull(),
                 "flopsPerToken": value(point.result?.flopsPerToken),
             ]
         }
         return ["name": report.name, "axes": report.axes, "baseline": report.baseline ?? NSNull(), "groups": groups, "points": points]
+    }
+
+    /// Axis path → label (the first, should a path repeat).
+    static func labelsByAxis(_ axes: [SweepPoint.Axis]) -> [String: String] {
+        Dictionary(axes.map { ($0.path, $0.label) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// "valid_ppl_forward" → "validPplForward".

@@ -278,6 +278,15 @@ struct SilentlyWrongTests {
         let none = try runHarness(["report", folder + "/runs"])
         #expect(none.status == 1)
         #expect(none.error.hasSuffix("\(folder)/runs: error: none of the 2 sweep manifests here could be read\n"), "\(none.error)")
+        // A folder that is not there, a file, a folder without manifests: each said as it is.
+        try FileManager.default.createDirectory(atPath: folder + "/empty", withIntermediateDirectories: true)
+        for (source, reason) in [(folder + "/missing", "no such folder (give a runs folder, or a sweep spec .yaml)"),
+                                 (folder + "/s.yaml.txt", "not a folder or a sweep spec (.yaml): give a runs folder, or a sweep spec"),
+                                 (folder + "/empty", "no sweep manifests (*.sweep.json) here; run `harness sweep` first")] {
+            if source.hasSuffix(".txt") { ResumeTests.write("text", to: source) }
+            let result = try runHarness(["report", source])
+            #expect(result.status == 1 && result.error == "\(source): error: \(reason)\n", "\(result.error)")
+        }
     }
 
     // 10. The smaller ones.
