@@ -42,10 +42,15 @@ public final class ContextualEmbedder {
         return context
     }()
 
+    /// The embedder takes the model for itself: its recurrent layers lay their weights out
+    /// once for the inference kernels and release the plain values (`BiLM.prepareForInference`),
+    /// so that memory holds them once; the model can no longer train, be saved or exported.
+    ///
     /// - Parameter maxLength: longer sentences are refused (a `DataError` naming the line).
     public init(_ experiment: Experiment, maxLength: Int = 1000) {
         self.experiment = experiment
         self.maxLength = maxLength
+        experiment.model.prepareForInference()
     }
 
     public var model: BiLM<Float> { experiment.model }

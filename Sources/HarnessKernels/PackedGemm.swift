@@ -44,33 +44,66 @@ public struct PackedMatrix<T: Scalar> {
     /// from `arena` when `pack` (callers pass `shouldPack(…)`, see above) for `variant`
     /// (`StepContext.kernelVariant`, tests), else `KernelVariant.selected`.
     public init(_ b: Matrix<T>, transposed: Bool, arena: Arena, pack: Bool, variant: KernelVariant? = nil) {
+        let variant = variant ?? .selected
+        let storage = pack ? arena.allocate(Self.storageCount(b, transposed: transposed, variant: variant), of: T.self) : nil
+        self.init(b, transposed: transposed, into: storage, variant: variant)
+    }
+
+    /// op(b) packed for `variant` into `storage` (`storageCount` values), or, when nil,
+    /// products through BLAS on `b`.
+    init(_ b: Matrix<T>, transposed: Bool, into storage: UnsafeMutablePointer<T>?, variant: KernelVariant) {
         source = b
         self.transposed = transposed
         k = transposed ? b.columns : b.rows
         n = transposed ? b.rows : b.columns
-        self.variant = variant ?? .selected
-        width = self.variant.panelWidth(T.self)
-        guard pack else {
-            panels = nil
-            return
-        }
-        let width = width, count = (n + width - 1) / width
-        let base = arena.allocate(count * k * width, of: T.self)
-        for panel in 0..<count {
+        self.variant = variant
+        width = variant.panelWidth(T.self)
+        panels = storage
+        guard let base = storage else { return }
+        let width = width, k = k, n = n
+        for panel in 0..<(n + width - 1) / width {
             let out = base + panel * k * width
             let first = panel * width, valid = min(width, n - first)
-            for row in 0..<k {
-                let destination = out + row * width
-                if transposed {
-                    for column in 0..<valid { destination[column] = b[first + column, row] }
-                } else {
-                    destination.update(from: b.row(row) + first, count: valid)
+            if transposed {
+                // Column j of the panel is row first + j of b: read along b's rows.
+                for column in 0..<valid {
+                    let source = b.row(first + column)
+                    for row in 0..<k { out[row * width + column] = source[row] }
                 }
-                if valid < width { (destination + valid).update(repeating: 0, count: width - valid) }
+            } else {
+                for row in 0..<k { (out + row * width).update(from: b.row(row) + first, count: valid) }
+            }
+            if valid < width {
+                for row in 0..<k { (out + row * width + valid).update(repeating: 0, count: width - valid) }
             }
         }
-        panels = base
     }
+
+    /// Values the panels of op(`b`) take for `variant`: K times N rounded up to the panel width.
+    static func storageCount(_ b: Matrix<T>, transposed: Bool, variant: KernelVariant) -> Int {
+        let width = variant.panelWidth(T.self), n = transposed ? b.rows : b.columns
+        return (n + width - 1) / width * width * (transposed ? b.columns : b.rows)
+    }
+}
+
+/// A `PackedMatrix` in memory of its own, for weights that stay fixed over many products
+/// (a model that only runs forward, `harness embed`): packed once, freed with this object.
+/// The source matrix may be released afterwards (`Parameter.release`), as the products
+/// read only the panels.
+public final class PackedWeights<T: Scalar> {
+    public let matrix: PackedMatrix<T>
+    private let storage: UnsafeMutableRawPointer
+
+    /// op(b) = `b` or `b`ᵀ packed for `variant` (`KernelVariant.selected` when nil), in
+    /// 64-byte aligned memory as the arena's: a vector load never straddles two cache lines.
+    public init(_ b: Matrix<T>, transposed: Bool, variant: KernelVariant? = nil) {
+        let variant = variant ?? .selected
+        let count = PackedMatrix.storageCount(b, transposed: transposed, variant: variant)
+        storage = .allocate(byteCount: count * MemoryLayout<T>.stride, alignment: 64)
+        matrix = PackedMatrix(b, transposed: transposed, into: storage.bindMemory(to: T.self, capacity: count), variant: variant)
+    }
+
+    deinit { storage.deallocate() }
 }
 
 /// `c ← a · op(b) + (accumulate ? c : 0)` with op(b) packed: a (M, K), c (M, N).

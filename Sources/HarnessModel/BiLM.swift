@@ -153,6 +153,13 @@ public final class BiLM<T: Scalar> {
     /// Forgets the carried recurrent states (stream mode: at the start of an epoch or an evaluation).
     public func resetState() { stacks.forEach { $0.resetState() } }
 
+    /// Readies the recurrent layers for forward passes only (`RecurrentLayer.prepareForInference`:
+    /// weights laid out once for `variant`'s kernels, plain values released). The model
+    /// can then neither train nor be saved or exported.
+    public func prepareForInference(variant: KernelVariant = .selected) {
+        for stack in stacks { for layer in stack.layers { layer.prepareForInference(variant: variant) } }
+    }
+
     /// A copy of every stack's carried state.
     public func saveState() -> [[RecurrentState<T>]] { stacks.map { $0.saveState() } }
 

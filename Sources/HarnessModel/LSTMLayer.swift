@@ -85,6 +85,9 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
     private var initialCell: Matrix<T>!      // (B, H)
     private var effectiveRecurrent: Matrix<T>!  // W_h, or W_h ⊙ mask under weight-drop
     private var recurrentMask: UnsafeMutablePointer<T>?
+    /// op(b) of the input, recurrent and projection products, packed once by
+    /// `prepareForInference` (the plain values are then released).
+    private var inferenceWeights: (input: PackedWeights<T>, recurrent: PackedWeights<T>, projection: PackedWeights<T>?)?
 
     public init(_ name: String, component: LSTMComponent, inputSize: Int, weightDrop: Double = 0, initScale: Double) {
         let h = component.hiddenSize, p = component.outputSize
@@ -123,6 +126,7 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
         if let live = context.liveRows, !context.training {
             return forwardOnly(x, steps: steps, batchSize: batchSize, liveRows: live, state: state, context: context)
         }
+        precondition(inferenceWeights == nil, "\(inputWeight.name): a layer prepared for inference runs only forward passes with live rows")
         let arena = context.arena
         self.steps = steps
         self.batchSize = batchSize
@@ -188,10 +192,18 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
         let cellTanh = arena.matrix(b, h, of: T.self)
         let hidden = projectionWeight == nil ? nil : arena.matrix(b, h, of: T.self)
         Self.start(from: state, output: outputs, cell: previousCell)
-        effectiveRecurrent = recurrentWeight.value
-        let pack = PackedMatrix<T>.shouldPack(batchInvariant: context.batchInvariant, override: context.packsWeights)
-        let inputPacked = PackedMatrix(inputWeight.value, transposed: true, arena: arena, pack: pack, variant: context.kernelVariant)
-        let (recurrent, projection) = perStepWeights(transposed: true, context: context)
+        let inputPacked: PackedMatrix<T>, recurrent: PackedMatrix<T>, projection: PackedMatrix<T>?
+        if let inferenceWeights {
+            precondition(inferenceWeights.input.matrix.variant == context.kernelVariant ?? .selected,
+                         "\(inputWeight.name) was packed for \(inferenceWeights.input.matrix.variant), not \(context.kernelVariant ?? .selected)")
+            (inputPacked, recurrent, projection) = (inferenceWeights.input.matrix, inferenceWeights.recurrent.matrix,
+                                                    inferenceWeights.projection?.matrix)
+        } else {
+            effectiveRecurrent = recurrentWeight.value
+            let pack = PackedMatrix<T>.shouldPack(batchInvariant: context.batchInvariant, override: context.packsWeights)
+            inputPacked = PackedMatrix(inputWeight.value, transposed: true, arena: arena, pack: pack, variant: context.kernelVariant)
+            (recurrent, projection) = perStepWeights(transposed: true, context: context)
+        }
         let chunkSteps = max(1, Self.chunkRows / max(b, 1))
         let gates = arena.matrix(chunkSteps * b, 4 * h, of: T.self)
         var first = 0
@@ -229,6 +241,20 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
         return outputs.rows(b ..< (steps + 1) * b)
     }
 
+    /// Packs W_xᵀ, W_hᵀ and W_pᵀ for `variant` once, as `forwardOnly` multiplies by them,
+    /// and releases their plain values: the layer then holds its weights once (the bias
+    /// stays as it is). Bits as before: the same panels, which `forwardOnly` otherwise
+    /// packs for every batch.
+    public func prepareForInference(variant: KernelVariant) {
+        guard inferenceWeights == nil else { return }
+        func packed(_ p: Parameter<T>) -> PackedWeights<T> {
+            defer { p.release() }
+            return PackedWeights(p.value, transposed: true, variant: variant)
+        }
+        inferenceWeights = (packed(inputWeight), packed(recurrentWeight), projectionWeight.map(packed))
+        effectiveRecurrent = nil
+    }
+
     /// h_{−1} into the first B rows of `output` and c_{−1} into `cell`: `state`'s, or zeros.
     private static func start(from state: RecurrentState<T>?, output: Matrix<T>, cell: Matrix<T>) {
         let hCount = cell.rows * output.columns
@@ -252,6 +278,7 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     public func backward(_ dy: Matrix<T>, context: StepContext) -> Matrix<T> {
+        precondition(inferenceWeights == nil, "\(inputWeight.name): no backward pass after prepareForInference")
         let h = component.hiddenSize, p = outputSize, b = batchSize
         let arena = context.arena
         let dOutputs = arena.matrix(steps * b, p, of: T.self)

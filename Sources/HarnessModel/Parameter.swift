@@ -40,6 +40,28 @@ public final class Parameter<T: Scalar> {
     }
 
     public var count: Int { rows * columns }
+
+    /// Whether `release()` has given the value's memory back.
+    public var isReleased: Bool { storage != nil && value == nil }
+
+    /// Gives the memory of the value back to the system and leaves the parameter without
+    /// one, for a layer that keeps its weights in a layout of its own for inference
+    /// (`RecurrentLayer.prepareForInference`): an Original-size ELMo then holds its LSTM
+    /// weights once (302 MB), not twice. The whole pages inside the value are returned
+    /// (`madvise(MADV_DONTNEED)`: they read as zeros if touched again, and no longer count
+    /// as resident). Reading `value` afterwards traps; `Checkpoint.save` and the
+    /// optimizers refuse a store with a released parameter (`ParameterStore.releasedParameters`).
+    public func release() {
+        guard let storage, let value else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = UInt(bitPattern: value.base), end = start + UInt(count * MemoryLayout<T>.stride)
+        let first = (start + UInt(page) - 1) / UInt(page) * UInt(page), last = end / UInt(page) * UInt(page)
+        if last > first {
+            _ = madvise(UnsafeMutableRawPointer(bitPattern: first), Int(last - first), MADV_DONTNEED)
+        }
+        storage.released.append(name)
+        self.value = nil
+    }
 }
 
 /// The two flat buffers of a `ParameterStore`, owned jointly by the store and its
@@ -47,6 +69,8 @@ public final class Parameter<T: Scalar> {
 final class FlatBuffers<T: Scalar> {
     let values: UnsafeMutableBufferPointer<T>
     let gradients: UnsafeMutableBufferPointer<T>
+    /// Names of the parameters whose values were released (`Parameter.release`).
+    var released: [String] = []
 
     /// Both zeroed by `calloc`: the C library takes large blocks from the kernel as zero
     /// pages that become resident only when written, so a model that only runs forward
@@ -128,6 +152,10 @@ public final class ParameterStore<T: Scalar> {
             }
         }
     }
+
+    /// Parameters whose values were given back (`Parameter.release`): the flat `values`
+    /// no longer hold them, so nothing may save or update the store.
+    public var releasedParameters: [String] { storage.released }
 
     public func zeroGradients() {
         gradients.update(repeating: 0)

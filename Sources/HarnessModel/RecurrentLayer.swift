@@ -55,6 +55,17 @@ public protocol RecurrentLayer<T>: AnyObject {
     /// dh (T·B, P) → dx (T·B, D) for the last `forward`, accumulating the parameters'
     /// gradients. The gradient with respect to the initial state is dropped (truncated BPTT).
     func backward(_ dy: Matrix<T>, context: StepContext) -> Matrix<T>
+    /// Called once before many forward passes with fixed weights and no backward pass
+    /// (`harness embed`, `harness similar`) whose products run `variant`'s kernels: the
+    /// layer may lay its weights out for those kernels once and give back the plain
+    /// values (`Parameter.release`), so that memory holds them once. Afterwards only
+    /// forward passes without a backward one (`StepContext.liveRows`) are allowed. The
+    /// default does nothing.
+    func prepareForInference(variant: KernelVariant)
+}
+
+extension RecurrentLayer {
+    public func prepareForInference(variant: KernelVariant) {}
 }
 
 /// A kind of recurrent stack as a spec chooses it (`model.recurrent: {type: …}`): its

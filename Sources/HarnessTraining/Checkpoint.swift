@@ -37,6 +37,7 @@ public enum Checkpoint {
 
     public static func save(_ store: ParameterStore<Float>, specHash: String, epoch: Int, to path: String,
                             training: TrainingState? = nil, sections: [Section] = []) throws {
+        precondition(store.releasedParameters.isEmpty, "saving a store whose values \(store.releasedParameters) were released")
         let header = Header(specHash: specHash, epoch: epoch,
                             parameters: store.parameters.map { .init(name: $0.name, rows: $0.rows, columns: $0.columns) },
                             sections: sections.isEmpty ? nil : sections.map { .init(name: $0.name, count: $0.values.count) },

@@ -174,6 +174,7 @@ public final class Trainer {
     /// The optimizer's update from the gradients of `computeGradients`.
     public func update() {
         context.profile?.start()
+        precondition(model.store.releasedParameters.isEmpty, "updating a model whose values \(model.store.releasedParameters) were released")
         optimizer.step(model.store)
         context.profile?.charge(.optimizer)
     }
