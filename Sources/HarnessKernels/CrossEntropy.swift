@@ -1,3 +1,4 @@
+import RealModule
 /// Fused log-softmax + cross-entropy over the rows of a logits matrix.
 ///
 /// For row r with logits z (length V) and target y:
@@ -15,6 +16,7 @@
 ///   - rowLosses: (N) receives loss_r (0 for padding rows).
 /// - Returns: Σ_r weight_r · loss_r, summed in Double.
 @discardableResult
+@inlinable
 public func softmaxCrossEntropy<T: Scalar>(
     logits: Matrix<T>, targets: UnsafePointer<Int32>, weights: UnsafePointer<T>?,
     gradientScale: T?, rowLosses: UnsafeMutablePointer<T>? = nil

@@ -2,6 +2,7 @@
 /// vectors with a scalar tail, so that it vectorises whatever the element type.
 
 /// y ← y + alpha · x  (n elements).
+@inlinable
 @inline(__always)
 public func axpy<T: Scalar>(_ n: Int, _ alpha: T, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>) {
     let x = UnsafeMutablePointer(mutating: x)
@@ -15,6 +16,7 @@ public func axpy<T: Scalar>(_ n: Int, _ alpha: T, _ x: UnsafePointer<T>, _ y: Un
 }
 
 /// x ← alpha · x.
+@inlinable
 @inline(__always)
 public func scale<T: Scalar>(_ n: Int, _ alpha: T, _ x: UnsafeMutablePointer<T>) {
     let w = T.Vector.scalarCount
@@ -24,6 +26,7 @@ public func scale<T: Scalar>(_ n: Int, _ alpha: T, _ x: UnsafeMutablePointer<T>)
 }
 
 /// z ← x ⊙ y (z may alias x or y).
+@inlinable
 @inline(__always)
 public func multiply<T: Scalar>(_ n: Int, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, into z: UnsafeMutablePointer<T>) {
     let x = UnsafeMutablePointer(mutating: x), y = UnsafeMutablePointer(mutating: y)
@@ -34,16 +37,19 @@ public func multiply<T: Scalar>(_ n: Int, _ x: UnsafePointer<T>, _ y: UnsafePoin
 }
 
 /// Every row of `m` gets `vector` (length m.columns) added.
+@inlinable
 public func addRowVector<T: Scalar>(_ vector: UnsafePointer<T>, to m: Matrix<T>) {
     for r in 0..<m.rows { axpy(m.columns, 1, vector, m.row(r)) }
 }
 
 /// `sums` (length m.columns) += the sum of the rows of `m` (a bias gradient).
+@inlinable
 public func accumulateColumnSums<T: Scalar>(of m: Matrix<T>, into sums: UnsafeMutablePointer<T>) {
     for r in 0..<m.rows { axpy(m.columns, 1, m.row(r), sums) }
 }
 
 /// x ← clamp(x, -limit, limit).
+@inlinable
 @inline(__always)
 public func clamp<T: Scalar>(_ n: Int, _ x: UnsafeMutablePointer<T>, limit: T) {
     let w = T.Vector.scalarCount
@@ -53,6 +59,7 @@ public func clamp<T: Scalar>(_ n: Int, _ x: UnsafeMutablePointer<T>, limit: T) {
 }
 
 /// dx ← dx where |x| ≤ limit, else 0: the gradient of `clamp` (zero where it clamped).
+@inlinable
 @inline(__always)
 public func maskClamped<T: Scalar>(_ n: Int, gradient dx: UnsafeMutablePointer<T>, unclamped x: UnsafePointer<T>, limit: T) {
     let x = UnsafeMutablePointer(mutating: x)
@@ -66,6 +73,7 @@ public func maskClamped<T: Scalar>(_ n: Int, gradient dx: UnsafeMutablePointer<T
 }
 
 /// In place x ← σ(x).
+@inlinable
 @inline(__always)
 public func sigmoidInPlace<T: Scalar>(_ n: Int, _ x: UnsafeMutablePointer<T>) {
     let w = T.Vector.scalarCount
@@ -75,6 +83,7 @@ public func sigmoidInPlace<T: Scalar>(_ n: Int, _ x: UnsafeMutablePointer<T>) {
 }
 
 /// In place x ← tanh(x).
+@inlinable
 @inline(__always)
 public func tanhInPlace<T: Scalar>(_ n: Int, _ x: UnsafeMutablePointer<T>) {
     let w = T.Vector.scalarCount

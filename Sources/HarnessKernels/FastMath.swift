@@ -12,10 +12,12 @@ public enum FastMath {
 
     /// √x without libm's errno path, so that loops over it vectorise (the optimizers'
     /// updates: `squareRoot()` measured scalar there, 4.5 % of a config-C training step).
+    @inlinable
     @inline(__always)
     public static func squareRoot(_ x: Double) -> Double { harness_sqrt(x) }
 
     /// e^x; inputs are clamped to [-87.33, 88.02] (results stay finite and normal).
+    @inlinable
     @inline(__always)
     public static func exp(_ input: V) -> V {
         var x = input
@@ -42,12 +44,14 @@ public enum FastMath {
     }
 
     /// 1 / (1 + e^-x).
+    @inlinable
     @inline(__always)
     public static func sigmoid(_ x: V) -> V {
         1 / (1 + exp(-x))
     }
 
     /// tanh(x): an odd polynomial for |x| < 0.625, 1 - 2/(e^{2|x|} + 1) beyond (no cancellation there).
+    @inlinable
     @inline(__always)
     public static func tanh(_ x: V) -> V {
         let negative = x .< 0

@@ -2,6 +2,7 @@
 /// millions of values (losses, gradient norms) do not drift with the order of addition.
 
 /// Σ x².
+@inlinable
 public func sumOfSquares<T: Scalar>(_ n: Int, _ x: UnsafePointer<T>) -> Double {
     let x = UnsafeMutablePointer(mutating: x)
     let w = T.Vector.scalarCount
@@ -20,6 +21,7 @@ public func sumOfSquares<T: Scalar>(_ n: Int, _ x: UnsafePointer<T>) -> Double {
 }
 
 /// Σ x·y.
+@inlinable
 @inline(__always)
 public func dot<T: Scalar>(_ n: Int, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>) -> T {
     let x = UnsafeMutablePointer(mutating: x), y = UnsafeMutablePointer(mutating: y)

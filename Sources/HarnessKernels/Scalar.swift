@@ -38,11 +38,12 @@ public protocol Scalar: BinaryFloatingPoint, Real, SIMDScalar, Sendable, Codable
 }
 
 @inline(__always)
-private func transpose(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
+@usableFromInline func transpose(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
 
 extension Float: Scalar {
     public typealias Vector = SIMD16<Float>
 
+    @inlinable
     @inline(__always)
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -55,17 +56,17 @@ extension Float: Scalar {
                     beta, c, Int32(ldc))
     }
 
-    @inline(__always) public static func exp(_ x: Vector) -> Vector { FastMath.exp(x) }
-    @inline(__always) public static func sigmoid(_ x: Vector) -> Vector { FastMath.sigmoid(x) }
-    @inline(__always) public static func tanh(_ x: Vector) -> Vector { FastMath.tanh(x) }
+    @inlinable @inline(__always) public static func exp(_ x: Vector) -> Vector { FastMath.exp(x) }
+    @inlinable @inline(__always) public static func sigmoid(_ x: Vector) -> Vector { FastMath.sigmoid(x) }
+    @inlinable @inline(__always) public static func tanh(_ x: Vector) -> Vector { FastMath.tanh(x) }
 
-    @inline(__always) public static func maximum(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+    @inlinable @inline(__always) public static func maximum(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
 
-    @inline(__always) public static func clamp(_ x: Vector, limit: Float) -> Vector {
+    @inlinable @inline(__always) public static func clamp(_ x: Vector, limit: Float) -> Vector {
         x.replacing(with: limit, where: x .> limit).replacing(with: -limit, where: x .< -limit)
     }
 
-    @inline(__always) public static func zeroWhereClamped(_ gradient: Vector, input x: Vector, limit: Float) -> Vector {
+    @inlinable @inline(__always) public static func zeroWhereClamped(_ gradient: Vector, input x: Vector, limit: Float) -> Vector {
         gradient.replacing(with: 0, where: (x .> limit) .| (x .< -limit))
     }
 }
@@ -73,6 +74,7 @@ extension Float: Scalar {
 extension Double: Scalar {
     public typealias Vector = SIMD8<Double>
 
+    @inlinable
     @inline(__always)
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -86,31 +88,34 @@ extension Double: Scalar {
     }
 
     // Double is the reference precision for gradient checks: libm, lane by lane.
+    @inlinable
     public static func exp(_ x: Vector) -> Vector {
         var y = x
         for i in y.indices { y[i] = Double.exp(x[i]) }
         return y
     }
 
+    @inlinable
     public static func sigmoid(_ x: Vector) -> Vector {
         var y = x
         for i in y.indices { y[i] = 1 / (1 + Double.exp(-x[i])) }
         return y
     }
 
+    @inlinable
     public static func tanh(_ x: Vector) -> Vector {
         var y = x
         for i in y.indices { y[i] = Double.tanh(x[i]) }
         return y
     }
 
-    @inline(__always) public static func maximum(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
+    @inlinable @inline(__always) public static func maximum(_ a: Vector, _ b: Vector) -> Vector { a.replacing(with: b, where: b .> a) }
 
-    @inline(__always) public static func clamp(_ x: Vector, limit: Double) -> Vector {
+    @inlinable @inline(__always) public static func clamp(_ x: Vector, limit: Double) -> Vector {
         x.replacing(with: limit, where: x .> limit).replacing(with: -limit, where: x .< -limit)
     }
 
-    @inline(__always) public static func zeroWhereClamped(_ gradient: Vector, input x: Vector, limit: Double) -> Vector {
+    @inlinable @inline(__always) public static func zeroWhereClamped(_ gradient: Vector, input x: Vector, limit: Double) -> Vector {
         gradient.replacing(with: 0, where: (x .> limit) .| (x .< -limit))
     }
 }

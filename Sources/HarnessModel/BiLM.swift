@@ -170,6 +170,8 @@ public final class BiLM<T: Scalar> {
     /// The training step's loss and gradients (accumulated into `store.gradients`; zero
     /// them first), with the output layer's training loss (e.g. sampled).
     /// - Returns: the objective (mean NLL per target × `lossScale`) and each direction's loss.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     @discardableResult
     public func trainingStep(_ batches: [SequenceBatch], carryState: Bool, lossScale: Double = 1,
                              context: StepContext, sampling: inout SeededGenerator) -> (objective: Double, directions: DirectionLosses) {
@@ -177,6 +179,8 @@ public final class BiLM<T: Scalar> {
     }
 
     /// Each direction's loss under the full softmax, without gradients or dropout.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func evaluate(_ batches: [SequenceBatch], carryState: Bool, context: StepContext) -> DirectionLosses {
         var unused = SeededGenerator(seed: 0)
         return run(batches, carryState: carryState, lossScale: 1, gradients: false, context: context, sampling: &unused).directions
@@ -188,6 +192,8 @@ public final class BiLM<T: Scalar> {
     /// zero state unless `carryState`. The directions run at once on two threads, as in
     /// training. Views into `context.arena` and the directions' arenas, valid until the
     /// next call.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func representations(_ batches: [SequenceBatch], carryState: Bool = false,
                                 context: StepContext) -> (tokens: Matrix<T>, layers: [[Matrix<T>]]) {
         precondition(batches.count == stacks.count, "\(configuration.direction) model takes \(stacks.count) batches, got \(batches.count)")

@@ -161,6 +161,8 @@ public final class ActivationDropout<T: Scalar> {
     }
 
     /// x (N, D) with B sequences → dropped copy, or x itself when inactive.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func forward(_ x: Matrix<T>, batchSize: Int, context: StepContext) -> Matrix<T> {
         guard context.training, component.rate > 0 else { mask = nil; return x }
         self.batchSize = batchSize
@@ -172,6 +174,8 @@ public final class ActivationDropout<T: Scalar> {
     }
 
     /// dy → dx: the same mask applied to the gradient.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func backward(_ dy: Matrix<T>, context: StepContext) -> Matrix<T> {
         guard let mask else { return dy }
         return apply(mask, to: dy, context: context)

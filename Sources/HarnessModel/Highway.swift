@@ -22,6 +22,8 @@ public final class Highway<T: Scalar> {
 
     public var parameters: [Parameter<T>] { [weight, bias] }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func forward(_ x: Matrix<T>, context: StepContext) -> Matrix<T> {
         let f = size
         input = x
@@ -44,6 +46,8 @@ public final class Highway<T: Scalar> {
     }
 
     /// Accumulates dW, db; returns dx.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func backward(_ dy: Matrix<T>, context: StepContext) -> Matrix<T> {
         let f = size
         let dz = context.arena.matrix(dy.rows, 2 * f, of: T.self)

@@ -15,6 +15,8 @@ public final class Linear<T: Scalar> {
 
     public var parameters: [Parameter<T>] { [weight, bias] }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func forward(_ x: Matrix<T>, context: StepContext) -> Matrix<T> {
         input = x
         let y = context.arena.matrix(x.rows, weight.rows, of: T.self)
@@ -24,6 +26,8 @@ public final class Linear<T: Scalar> {
     }
 
     /// Accumulates dW, db; returns dx.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func backward(_ dy: Matrix<T>, context: StepContext) -> Matrix<T> {
         gemm(dy, input, into: weight.gradient, transposeA: true, accumulate: true)
         accumulateColumnSums(of: dy, into: bias.gradient.base)

@@ -48,6 +48,8 @@ public final class RecurrentStack<T: Scalar> {
     public func restoreState(_ saved: [RecurrentState<T>]) { states = saved }
 
     /// x (T·B, D) → (T·B, P). With `carryState`, starts from the state the previous call left.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func forward(_ x: Matrix<T>, steps: Int, batchSize: Int, carryState: Bool, context: StepContext) -> Matrix<T> {
         if carryState && (states.count != layers.count || states.first?.h.rows != batchSize) {
             states = layers.map { RecurrentState(batchSize: batchSize, outputSize: $0.outputSize, cellSize: $0.cellSize) }
@@ -72,6 +74,8 @@ public final class RecurrentStack<T: Scalar> {
     }
 
     /// dy (T·B, P) → dx (T·B, D), accumulating every layer's gradients.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func backward(_ dy: Matrix<T>, context: StepContext) -> Matrix<T> {
         var d = dy
         if !dropouts.isEmpty { d = dropouts[layers.count].backward(d, context: context) }

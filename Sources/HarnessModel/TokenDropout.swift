@@ -13,6 +13,8 @@ public final class TokenDropout<T: Scalar> {
     }
 
     /// x (N, D) for tokens `ids` → the scaled copy, or x when inactive.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func forward(_ x: Matrix<T>, ids: UnsafePointer<Int32>, vocabularySize: Int, context: StepContext) -> Matrix<T> {
         guard context.training, !dropouts.isEmpty else { rowScale = nil; return x }
         let n = x.rows
@@ -25,6 +27,8 @@ public final class TokenDropout<T: Scalar> {
         return scaled(x, context: context)
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func backward(_ dy: Matrix<T>, context: StepContext) -> Matrix<T> {
         rowScale == nil ? dy : scaled(dy, context: context)
     }
