@@ -1,29 +1,34 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Cross-module optimization lets the generic (Float/Double) model code be specialized
-// for Float where the executable instantiates it; without it every pointwise loop runs
-// through generic witnesses, measured ~300x slower. The flags are unsafe only in that
-// SwiftPM refuses them for packages used as dependencies; this package is an application.
+// No unsafe flags by default, so that the libraries can be a versioned dependency (SwiftPM
+// refuses `unsafeFlags` there). The numerical kernels that model code instantiates for Float
+// are `@inlinable` (HarnessKernels), the layers `@_specialize`d, in place of
+// `-cross-module-optimization`, which measured 15x slower without them.
 //
-// On x86-64 the Swift code is built for `-target-cpu haswell`: AVX2, FMA and BMI2, which
-// every x86-64 CPU since Intel Haswell (2013) and AMD Zen (2017) has, so one binary runs
-// on every node of a cluster. SIMD16 lanes become two ymm registers instead of four SSE
-// ones (measured +7 % tokens/s on config C against the default target), and the packed
-// small-row GEMM picks its AVX-512 or AVX2 kernels at run time (`PackedKernels`).
-// HARNESS_TARGET_CPU overrides it when building: `native` tunes for the building machine
-// (the binary then refuses to start on a CPU without its instructions), `x86-64` builds
-// for any x86-64. The BuildInfo plugin records the choice and the instructions it needs.
+// Host tuning is opt-in, for a build of this package as the root only: HARNESS_TARGET_CPU
+// (`haswell`: AVX2, FMA and BMI2, every x86-64 CPU since Intel Haswell, 2013, and AMD Zen,
+// 2017; `native`: the building machine's own) compiles the Swift code for that CPU, about
+// 5 % more tokens/s on configs A and C (SIMD16 lanes in two ymm registers instead of four
+// xmm ones). A binary built with it refuses to start on a CPU without those instructions.
+// The packed small-row GEMM picks its AVX-512 or AVX2 kernels at run time either way
+// (`PackedKernels`). The BuildInfo plugin records the choice and what it requires.
 #if arch(x86_64)
-let targetCPU = Context.environment["HARNESS_TARGET_CPU"] ?? "haswell"
-let optimized: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization", "-target-cpu", targetCPU])]
+let optimized: [SwiftSetting] = Context.environment["HARNESS_TARGET_CPU"].map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
 #else
-let optimized: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"])]
+let optimized: [SwiftSetting] = []
 #endif
 
 let package = Package(
     name: "LMHarness",
     products: [
+        // Everything a component needs (kernels, component protocols, registries and the
+        // spec reader, model assembly, data, training), in one `import HarnessComponents`.
+        .library(name: "HarnessComponents", targets: ["HarnessComponents"]),
+        // The command line as a function taking extra components: `Harness.main(registering:)`.
+        .library(name: "HarnessCommandLine", targets: ["HarnessCommandLine"]),
+        // The gradient checker and the PyTorch-probe helpers, for a component's tests.
+        .library(name: "HarnessTestSupport", targets: ["HarnessTestSupport"]),
         .executable(name: "harness", targets: ["harness"]),
         .executable(name: "harness-microbench", targets: ["harness-microbench"]),
     ],
@@ -114,14 +119,28 @@ let package = Package(
             swiftSettings: optimized
         ),
 
-        // Executables
-        .executableTarget(
-            name: "harness",
+        // Libraries for a researcher's own package (Examples/layer-norm-lstm).
+        .target(
+            name: "HarnessComponents",
+            dependencies: ["HarnessKernels", "HarnessModel", "HarnessData", "HarnessSpec", "HarnessTraining"]
+        ),
+        .target(
+            name: "HarnessCommandLine",
             dependencies: ["HarnessTraining", "HarnessReports", "HarnessEmbeddings", "HarnessELMo", "HarnessSpec", "HarnessData",
                            "HarnessModel", "AllocationCounter", "HarnessKernels",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimized,
             plugins: ["BuildInfo"]
+        ),
+        .target(
+            name: "HarnessTestSupport",
+            dependencies: ["HarnessKernels", "HarnessModel"]
+        ),
+
+        // Executables
+        .executableTarget(
+            name: "harness",
+            dependencies: ["HarnessCommandLine"]
         ),
         .executableTarget(
             name: "harness-microbench",
@@ -173,12 +192,16 @@ let package = Package(
                            "HarnessKernels", "harness"]
         ),
         .testTarget(
+            // Builds Examples/layer-norm-lstm against a tagged clone (tools/test-example).
+            name: "ExamplePackageTests"
+        ),
+        .testTarget(
             name: "FuzzTests",
             dependencies: ["HarnessSpec", "HarnessData", "HarnessModel", "HarnessKernels", "HarnessReports"]
         ),
         .testTarget(
             name: "HarnessModelTests",
-            dependencies: ["HarnessModel", "HarnessKernels", "HarnessSpec"],
+            dependencies: ["HarnessModel", "HarnessKernels", "HarnessSpec", "HarnessTestSupport"],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -1,10 +1,10 @@
 import Foundation
 import PackagePlugin
 
-/// Writes `BuildInfo.swift` into the `harness` executable before every build: the git
+/// Writes `BuildInfo.swift` into the command line (`HarnessCommandLine`) before every build: the git
 /// commit of the package (with "-modified" if tracked sources differ from it) and the CPU
-/// the Swift code targets on x86-64 (`HARNESS_TARGET_CPU`, as in Package.swift: `haswell`
-/// by default, `native` for the building machine) with the instruction-set flags that
+/// the Swift code targets on x86-64 (`HARNESS_TARGET_CPU`, as in Package.swift: none by
+/// default, `haswell` or `native` for the building machine when set) with the instruction-set flags that
 /// target may use, for `harness --version`, `result.json`, and the check that refuses to
 /// run on a CPU without those instructions (instead of SIGILL).
 ///
@@ -38,6 +38,8 @@ struct BuildInfoPlugin: BuildToolPlugin {
                 haswell)
                     flags="sse4_2 popcnt avx f16c fma bmi1 bmi2 avx2 movbe abm"
                     built_for="haswell (AVX2, FMA), on $model";;
+                "")
+                    built_for="x86-64, on $model";;
                 *)
                     built_for="$target, on $model";;
                 esac
@@ -57,7 +59,7 @@ struct BuildInfoPlugin: BuildToolPlugin {
         return [.prebuildCommand(displayName: "Recording the commit and CPU of this build",
                                  executable: URL(fileURLWithPath: "/bin/sh"),
                                  arguments: ["-c", script, "build-info", package, output.path,
-                                             ProcessInfo.processInfo.environment["HARNESS_TARGET_CPU"] ?? "haswell"],
+                                             ProcessInfo.processInfo.environment["HARNESS_TARGET_CPU"] ?? ""],
                                  outputFilesDirectory: output)]
     }
 }

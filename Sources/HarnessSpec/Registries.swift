@@ -1,17 +1,34 @@
 import HarnessData
 import HarnessModel
 
-/// Every component kind and its components, written out: adding a component is one
-/// file in `Components/` and one line here.
+/// Every component kind and its components: the built-in ones written out (adding one to
+/// the harness is one file in `Components/` and one line here), and those a researcher's
+/// package adds with `register` (`Harness.main(registering:)`), which every command then
+/// treats as built-in.
 public enum Registries {
-    public static let tokenEncoder = Registry<any TokenEncoderComponent>(kind: "token_encoder", [.word, .charCNN])
-    public static let recurrent = Registry<any RecurrentComponent>(kind: "recurrent", [.lstm, .lstmProjected, .gru])
-    public static let output = Registry<any OutputComponent>(kind: "output", [.softmax, .sampledSoftmax, .adaptiveSoftmax, .none])
-    public static let dropout = Registry<any DropoutComponent>(kind: "dropout", [.standard, .variational, .word, .embedding, .weightDrop])
-    public static let optimizer = Registry<any OptimizerComponent>(kind: "optimizer", [.sgd, .adagrad, .adam])
-    public static let schedule = Registry<any ScheduleComponent>(kind: "schedule", [.constant, .decay, .plateau])
-    public static let batching = Registry<any BatchingComponent>(kind: "batching", [.stream, .sentences])
-    public static let clipping = Registry<(any GradientClipping)?>(kind: "clip", [.none, .value, .globalNorm])
+    public private(set) static var tokenEncoder = Registry<any TokenEncoderComponent>(kind: "token_encoder", [.word, .charCNN])
+    public private(set) static var recurrent = Registry<any RecurrentComponent>(kind: "recurrent", [.lstm, .lstmProjected, .gru])
+    public private(set) static var output = Registry<any OutputComponent>(kind: "output", [.softmax, .sampledSoftmax, .adaptiveSoftmax, .none])
+    public private(set) static var dropout = Registry<any DropoutComponent>(kind: "dropout", [.standard, .variational, .word, .embedding, .weightDrop])
+    public private(set) static var optimizer = Registry<any OptimizerComponent>(kind: "optimizer", [.sgd, .adagrad, .adam])
+    public private(set) static var schedule = Registry<any ScheduleComponent>(kind: "schedule", [.constant, .decay, .plateau])
+    public private(set) static var batching = Registry<any BatchingComponent>(kind: "batching", [.stream, .sentences])
+    public private(set) static var clipping = Registry<(any GradientClipping)?>(kind: "clip", [.none, .value, .globalNorm])
+
+    /// Adds `components` after the built-in ones, once, before any spec is read (specs
+    /// already parsed keep what they resolved). A `type:` name that a component of the
+    /// same kind already has stops the program with a message naming both: two
+    /// components must not answer to one name.
+    public static func register(_ components: ComponentSet) {
+        tokenEncoder.add(components.tokenEncoders)
+        recurrent.add(components.recurrent)
+        output.add(components.outputs)
+        dropout.add(components.dropouts)
+        optimizer.add(components.optimizers)
+        schedule.add(components.schedules)
+        batching.add(components.batchings)
+        clipping.add(components.clippings)
+    }
 
     /// (kind, [(type, summary, resolved defaults)]) for `harness components`.
     public static var catalog: [(kind: String, where: String, entries: [(type: String, summary: String, defaults: ResolvedValue)])] {

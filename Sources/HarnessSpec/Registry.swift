@@ -12,20 +12,28 @@ public struct Component<Product> {
     }
 }
 
-/// The components of one kind (token encoders, optimizers, …), listed explicitly: adding a
-/// component is one file and one line in `Registries.swift`. Resolves the `type:` of a
-/// mapping, lets the component read its keys, then rejects the keys nobody read.
+/// The components of one kind (token encoders, optimizers, …), listed explicitly: the
+/// built-in ones in `Registries.swift`, a researcher's through `Registries.register`.
+/// Resolves the `type:` of a mapping, lets the component read its keys, then rejects the
+/// keys nobody read.
 public struct Registry<Product> {
     public let kind: String
-    public let components: [Component<Product>]
+    public private(set) var components: [Component<Product>]
 
     public init(kind: String, _ components: [Component<Product>]) {
-        var seen = Set<String>()
-        for c in components {
-            precondition(seen.insert(c.type).inserted, "duplicate \(kind) type '\(c.type)'")
-        }
         self.kind = kind
-        self.components = components
+        self.components = []
+        add(components)
+    }
+
+    /// Appends `components`; a `type:` name already present stops the program, naming it.
+    mutating func add(_ added: [Component<Product>]) {
+        for c in added {
+            if let existing = components.first(where: { $0.type == c.type }) {
+                fatalError("two \(kind) components are named '\(c.type)': '\(existing.summary)' and '\(c.summary)'")
+            }
+            components.append(c)
+        }
     }
 
     public var types: [String] { components.map(\.type) }

@@ -1,4 +1,5 @@
 import HarnessKernels
+import HarnessTestSupport
 @testable import HarnessModel
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import HarnessKernels
+import HarnessTestSupport
 @testable import HarnessModel
 import struct HarnessSpec.AdaptiveSoftmaxComponent
 import class HarnessSpec.AdaptiveSoftmaxLayer
@@ -11,43 +12,10 @@ import Testing
 /// parameter and the input, dropout under a fixed mask (the dropout generator is reset
 /// to the same state before each evaluation).
 struct ComponentGradientTests {
-    /// Checks a layer x (N, D) → y through the loss Σ y ⊙ R.
-    private func checkLayer(_ parameters: [Parameter<Double>], input: Matrix<Double>, checkInput: Bool = true,
-                            packsWeights: Bool? = nil, kernelVariant: KernelVariant? = nil,
-                            forward: @escaping (Matrix<Double>, StepContext) -> Matrix<Double>,
-                            backward: @escaping (Matrix<Double>, StepContext) -> Matrix<Double>?) -> GradientCheck {
-        var init_ = SeededGenerator(seed: 11)
-        let store = ParameterStore(parameters, generator: &init_)
-        let fixtures = Arena()
-        let context = StepContext(training: true)
-        context.packsWeights = packsWeights
-        context.kernelVariant = kernelVariant
-        var upstream: Matrix<Double>?
-        func run() -> Matrix<Double> {
-            context.arena.reset()
-            context.dropoutGenerator = SeededGenerator(seed: 99)
-            let y = forward(input, context)
-            if upstream == nil { upstream = randomMatrix(y.rows, y.columns, seed: 5, in: fixtures) }
-            return y
-        }
-        let loss = { projected(run(), upstream!) }
-        var check = GradientCheck()
-        var dInput: [Double] = []
-        check.checkParameters(store, backward: {
-            store.zeroGradients()
-            _ = run()
-            dInput = backward(copy(upstream!, in: context.arena), context)?.array ?? []
-        }, loss: loss)
-        if checkInput {
-            check.check("input", values: input.base, analytic: dInput, loss: loss)
-        }
-        return check
-    }
-
     @Test func linear() {
         let arena = Arena()
         let layer = Linear<Double>("linear", inputSize: 4, outputSize: 3, initScale: 0.5)
-        let check = checkLayer(layer.parameters, input: randomMatrix(5, 4, seed: 1, in: arena),
+        let check = GradientCheck.layer(layer.parameters, input: randomMatrix(5, 4, seed: 1, in: arena),
                                forward: { layer.forward($0, context: $1) }, backward: { layer.backward($0, context: $1) })
         #expect(check.failures.isEmpty && check.checked > 20, "\(check.summary)")
     }
@@ -55,7 +23,7 @@ struct ComponentGradientTests {
     @Test func highway() {
         let arena = Arena()
         let layer = Highway<Double>("highway", size: 4, initScale: 0.8)
-        let check = checkLayer(layer.parameters, input: randomMatrix(5, 4, seed: 2, in: arena),
+        let check = GradientCheck.layer(layer.parameters, input: randomMatrix(5, 4, seed: 2, in: arena),
                                forward: { layer.forward($0, context: $1) }, backward: { layer.backward($0, context: $1) })
         #expect(check.failures.isEmpty && check.checked > 40, "\(check.summary)")
     }
@@ -64,7 +32,7 @@ struct ComponentGradientTests {
         let layer = WordEmbedding<Double>(vocabularySize: 6, size: 3, initScale: 0.5)
         let ids: [Int32] = [1, 4, 1, 0, 5]
         let arena = Arena()
-        let check = checkLayer(layer.parameters, input: arena.matrix(1, 1), checkInput: false,
+        let check = GradientCheck.layer(layer.parameters, input: arena.matrix(1, 1), checkInput: false,
                                forward: { _, c in layer.forward(ids: ids, count: ids.count, context: c) },
                                backward: { layer.backward($0, context: $1); return nil })
         #expect(check.failures.isEmpty && check.checked >= 12, "\(check.summary)")
@@ -82,7 +50,7 @@ struct ComponentGradientTests {
                                    maxCharacters: 6)
         let encoder = CharCNNEncoder<Double>(configuration: configuration, characters: table, initScale: 0.6)
         let ids: [Int32] = [2, 4, 3, 0, 1, 4]
-        let check = checkLayer(encoder.parameters, input: Arena().matrix(1, 1), checkInput: false,
+        let check = GradientCheck.layer(encoder.parameters, input: Arena().matrix(1, 1), checkInput: false,
                                forward: { _, c in encoder.forward(ids: ids, count: ids.count, context: c) },
                                backward: { encoder.backward($0, context: $1); return nil })
         #expect(check.failures.isEmpty && check.checked > 150, "\(check.summary)")
@@ -101,7 +69,7 @@ struct ComponentGradientTests {
         let steps = 4, batch = 2
         // Per-timestep products through BLAS, then through PackedMatrix with every kernel variant this CPU runs.
         for variant in [nil] + KernelVariant.runnable {
-            let check = checkLayer(layer.parameters, input: randomMatrix(steps * batch, 3, scale: 2, seed: 3, in: arena),
+            let check = GradientCheck.layer(layer.parameters, input: randomMatrix(steps * batch, 3, scale: 2, seed: 3, in: arena),
                                    packsWeights: variant != nil, kernelVariant: variant,
                                    forward: { layer.forward($0, steps: steps, batchSize: batch, state: nil, context: $1) },
                                    backward: { layer.backward($0, context: $1) })
@@ -116,7 +84,7 @@ struct ComponentGradientTests {
         let steps = 4, batch = 2
         // Per-timestep products through BLAS, then through PackedMatrix with every kernel variant this CPU runs.
         for variant in [nil] + KernelVariant.runnable {
-            let check = checkLayer(layer.parameters, input: randomMatrix(steps * batch, 3, scale: 2, seed: 3, in: arena),
+            let check = GradientCheck.layer(layer.parameters, input: randomMatrix(steps * batch, 3, scale: 2, seed: 3, in: arena),
                                    packsWeights: variant != nil, kernelVariant: variant,
                                    forward: { layer.forward($0, steps: steps, batchSize: batch, state: nil, context: $1) },
                                    backward: { layer.backward($0, context: $1) })
@@ -129,7 +97,7 @@ struct ComponentGradientTests {
         let stack = RecurrentStack<Double>("stack", inputSize: 4, component: GRUComponent(layers: 3, hiddenSize: 4, residual: true),
                                            dropout: [VariationalDropout(rate: 0.3)], initScale: 0.6)
         #expect(stack.residual == [false, true, true])
-        let check = checkLayer(stack.parameters, input: randomMatrix(6, 4, seed: 4, in: arena),
+        let check = GradientCheck.layer(stack.parameters, input: randomMatrix(6, 4, seed: 4, in: arena),
                                forward: { stack.forward($0, steps: 3, batchSize: 2, carryState: false, context: $1) },
                                backward: { stack.backward($0, context: $1) })
         #expect(check.failures.isEmpty && check.checked > 150, "\(check.summary)")
@@ -205,7 +173,7 @@ struct ComponentGradientTests {
         let stack = RecurrentStack<Double>("stack", inputSize: 3, component: component,
                                            dropout: [between, WeightDrop(rate: 0.2)], initScale: 0.6)
         #expect(stack.residual == [false, true, true])
-        let check = checkLayer(stack.parameters, input: randomMatrix(6, 3, seed: 4, in: arena),
+        let check = GradientCheck.layer(stack.parameters, input: randomMatrix(6, 3, seed: 4, in: arena),
                                forward: { stack.forward($0, steps: 3, batchSize: 2, carryState: false, context: $1) },
                                backward: { stack.backward($0, context: $1) })
         #expect(check.failures.isEmpty && check.checked > 150, "\(check.summary)")
@@ -215,7 +183,7 @@ struct ComponentGradientTests {
     func activationDropout(component: any DropoutComponent) {
         let arena = Arena()
         let dropout = ActivationDropout<Double>(component)
-        let check = checkLayer([], input: randomMatrix(6, 4, seed: 6, in: arena),
+        let check = GradientCheck.layer([], input: randomMatrix(6, 4, seed: 6, in: arena),
                                forward: { dropout.forward($0, batchSize: 2, context: $1) },
                                backward: { dropout.backward($0, context: $1) })
         #expect(check.failures.isEmpty && check.checked >= 24, "\(check.summary)")
@@ -225,7 +193,7 @@ struct ComponentGradientTests {
         let arena = Arena()
         let dropout = TokenDropout<Double>(dropout: [WordDropout(rate: 0.3), EmbeddingDropout(rate: 0.4)])
         let ids: [Int32] = [0, 1, 2, 1, 3, 1]
-        let check = checkLayer([], input: randomMatrix(6, 3, seed: 7, in: arena),
+        let check = GradientCheck.layer([], input: randomMatrix(6, 3, seed: 7, in: arena),
                                forward: { dropout.forward($0, ids: ids, vocabularySize: 4, context: $1) },
                                backward: { dropout.backward($0, context: $1) })
         #expect(check.failures.isEmpty && check.checked >= 18, "\(check.summary)")

@@ -1,5 +1,6 @@
 import Foundation
 import HarnessKernels
+import HarnessTestSupport
 @testable import HarnessModel
 import class HarnessSpec.AdaptiveSoftmaxLayer
 import struct HarnessSpec.AdaptiveSoftmaxComponent
@@ -64,20 +65,8 @@ struct ProbeTests {
                                         sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(actual.count == expected.count, "\(name): \(actual.count) values, expected \(expected.count)",
                 sourceLocation: sourceLocation)
-        let scale = max(expected.map(abs).max() ?? 0, 1e-12)
-        let worst = zip(actual.array, expected).map { abs(Double($0) - $1) }.max() ?? 0
-        #expect(worst / scale <= tolerance, "\(name): worst error \(worst) at scale \(scale)", sourceLocation: sourceLocation)
-    }
-
-    private func load<T: Scalar>(_ p: Parameter<T>, _ values: [Double]) {
-        precondition(values.count == p.count, "\(p.name): fixture has \(values.count) values for \(p.count)")
-        for i in values.indices { p.value.base[i] = T(values[i]) }
-    }
-
-    private func matrix<T: Scalar>(_ values: [Double], rows: Int, in arena: Arena) -> Matrix<T> {
-        let m = arena.matrix(rows, values.count / rows, of: T.self)
-        for i in values.indices { m.base[i] = T(values[i]) }
-        return m
+        let worst = Probe.relativeError(actual, expected)
+        #expect(worst <= tolerance, "\(name): worst error \(worst) relative to the expected scale", sourceLocation: sourceLocation)
     }
 
     private func lstmp<T: Scalar>(_: T.Type, tolerance: Double) {
@@ -87,17 +76,17 @@ struct ProbeTests {
             cellClip: f.cell_clip, projectionClip: f.projection_clip), inputSize: f.input_size, initScale: 0.1)
         var g = SeededGenerator(seed: 0)
         let store = ParameterStore(layer.parameters, generator: &g)
-        load(layer.inputWeight, f.input_weight)
-        load(layer.recurrentWeight, f.recurrent_weight)
-        load(layer.bias, f.bias)
-        load(layer.projectionWeight!, f.projection_weight)
+        Probe.load(layer.inputWeight, f.input_weight)
+        Probe.load(layer.recurrentWeight, f.recurrent_weight)
+        Probe.load(layer.bias, f.bias)
+        Probe.load(layer.projectionWeight!, f.projection_weight)
         let arena = Arena()
         let context = StepContext(training: true)
-        let y = layer.forward(matrix(f.input, rows: f.steps * f.batch, in: arena), steps: f.steps, batchSize: f.batch,
+        let y = layer.forward(Probe.matrix(f.input, rows: f.steps * f.batch, in: arena), steps: f.steps, batchSize: f.batch,
                               state: nil, context: context)
         expectClose(y, f.output, "lstmp output", tolerance: tolerance)
         store.zeroGradients()
-        let dx = layer.backward(matrix(f.upstream, rows: f.steps * f.batch, in: arena), context: context)
+        let dx = layer.backward(Probe.matrix(f.upstream, rows: f.steps * f.batch, in: arena), context: context)
         expectClose(dx, f.grad_input, "lstmp d input", tolerance: tolerance)
         expectClose(layer.inputWeight.gradient, f.grad_input_weight, "lstmp d W_x", tolerance: tolerance)
         expectClose(layer.recurrentWeight.gradient, f.grad_recurrent_weight, "lstmp d W_h", tolerance: tolerance)
@@ -113,20 +102,20 @@ struct ProbeTests {
         let layer = GRULayer<T>("probe", inputSize: f.input_size, hiddenSize: f.hidden, initScale: 0.1)
         var g = SeededGenerator(seed: 0)
         let store = ParameterStore(layer.parameters, generator: &g)
-        load(layer.inputWeight, f.input_weight)
-        load(layer.recurrentWeight, f.recurrent_weight)
-        load(layer.inputBias, f.input_bias)
-        load(layer.recurrentBias, f.recurrent_bias)
+        Probe.load(layer.inputWeight, f.input_weight)
+        Probe.load(layer.recurrentWeight, f.recurrent_weight)
+        Probe.load(layer.inputBias, f.input_bias)
+        Probe.load(layer.recurrentBias, f.recurrent_bias)
         let arena = Arena()
         let context = StepContext(training: true)
         let state = RecurrentState<T>(batchSize: f.batch, outputSize: f.hidden, cellSize: 0)
         for i in f.initial_state.indices { state.h.base[i] = T(f.initial_state[i]) }
-        let y = layer.forward(matrix(f.input, rows: f.steps * f.batch, in: arena), steps: f.steps, batchSize: f.batch,
+        let y = layer.forward(Probe.matrix(f.input, rows: f.steps * f.batch, in: arena), steps: f.steps, batchSize: f.batch,
                               state: state, context: context)
         expectClose(y, f.output, "gru output", tolerance: tolerance)
         expectClose(state.h, f.final_state, "gru final state", tolerance: tolerance)
         store.zeroGradients()
-        let dx = layer.backward(matrix(f.upstream, rows: f.steps * f.batch, in: arena), context: context)
+        let dx = layer.backward(Probe.matrix(f.upstream, rows: f.steps * f.batch, in: arena), context: context)
         expectClose(dx, f.grad_input, "gru d input", tolerance: tolerance)
         expectClose(layer.inputWeight.gradient, f.grad_input_weight, "gru d W_x", tolerance: tolerance)
         expectClose(layer.recurrentWeight.gradient, f.grad_recurrent_weight, "gru d W_h", tolerance: tolerance)
@@ -151,23 +140,23 @@ struct ProbeTests {
         let encoder = CharCNNEncoder<T>(configuration: configuration, characters: table, initScale: 0.1)
         var g = SeededGenerator(seed: 0)
         let store = ParameterStore(encoder.parameters, generator: &g)
-        load(encoder.characterEmbedding, f.char_embedding)
+        Probe.load(encoder.characterEmbedding, f.char_embedding)
         for i in f.conv_weights.indices {
-            load(encoder.convolutionWeights[i], f.conv_weights[i])
-            load(encoder.convolutionBiases[i], f.conv_biases[i])
+            Probe.load(encoder.convolutionWeights[i], f.conv_weights[i])
+            Probe.load(encoder.convolutionBiases[i], f.conv_biases[i])
         }
         for i in f.highway_weights.indices {
-            load(encoder.highways[i].weight, f.highway_weights[i])
-            load(encoder.highways[i].bias, f.highway_biases[i])
+            Probe.load(encoder.highways[i].weight, f.highway_weights[i])
+            Probe.load(encoder.highways[i].bias, f.highway_biases[i])
         }
-        load(encoder.projection.weight, f.projection_weight)
-        load(encoder.projection.bias, f.projection_bias)
+        Probe.load(encoder.projection.weight, f.projection_weight)
+        Probe.load(encoder.projection.bias, f.projection_bias)
         let arena = Arena()
         let context = StepContext(training: true)
         let y = encoder.forward(ids: f.token_ids, count: f.token_ids.count, context: context)
         expectClose(y, f.output, "char-cnn output", tolerance: tolerance)
         store.zeroGradients()
-        encoder.backward(matrix(f.upstream, rows: f.token_ids.count, in: arena), context: context)
+        encoder.backward(Probe.matrix(f.upstream, rows: f.token_ids.count, in: arena), context: context)
         expectClose(encoder.characterEmbedding.gradient, f.grad_char_embedding, "d char embedding", tolerance: tolerance)
         for i in f.conv_weights.indices {
             expectClose(encoder.convolutionWeights[i].gradient, f.grad_conv_weights[i], "d conv\(i) weight", tolerance: tolerance)
@@ -189,13 +178,13 @@ struct ProbeTests {
         let layer = SoftmaxLayer<T>(vocabularySize: f.vocabulary, inputSize: f.input_size, tiedTo: nil, initScale: 0.1)
         var g = SeededGenerator(seed: 0)
         let store = ParameterStore(layer.parameters, generator: &g)
-        load(layer.weight, f.weight)
-        load(layer.bias, f.bias)
+        Probe.load(layer.weight, f.weight)
+        Probe.load(layer.bias, f.bias)
         store.zeroGradients()
         // The context outlives the checks: ∂h lives in its arena.
         let context = StepContext(training: true)
         var unused = SeededGenerator(seed: 0)
-        let result = layer.loss(matrix(f.hidden, rows: f.rows, in: context.arena), targets: f.targets, weights: nil,
+        let result = layer.loss(Probe.matrix(f.hidden, rows: f.rows, in: context.arena), targets: f.targets, weights: nil,
                                 gradientScale: T(1) / T(f.rows), rowLosses: nil, context: context, sampling: &unused)
         #expect(abs(result.nll / Double(f.rows) - f.mean_nll) <= tolerance * f.mean_nll)
         expectClose(result.dh!, f.grad_hidden, "softmax d hidden", tolerance: tolerance)
@@ -216,15 +205,15 @@ struct ProbeTests {
         let layer = made as! AdaptiveSoftmaxLayer<T>
         var g = SeededGenerator(seed: 0)
         let store = ParameterStore(layer.parameters, generator: &g)
-        load(layer.head, f.head_weight)
+        Probe.load(layer.head, f.head_weight)
         for i in layer.tails.indices {
-            load(layer.projections[i], f.tail_projections[i])
-            load(layer.tails[i], f.tail_weights[i])
+            Probe.load(layer.projections[i], f.tail_projections[i])
+            Probe.load(layer.tails[i], f.tail_weights[i])
         }
         store.zeroGradients()
         // The context outlives the checks: ∂h lives in its arena.
         let context = StepContext(training: true)
-        let h: Matrix<T> = matrix(f.hidden, rows: f.rows, in: context.arena)
+        let h: Matrix<T> = Probe.matrix(f.hidden, rows: f.rows, in: context.arena)
         var losses = [T](repeating: 0, count: f.rows)
         var unused = SeededGenerator(seed: 0)
         let evaluated = layer.loss(h, targets: f.targets, weights: nil, gradientScale: nil, rowLosses: &losses, context: context,

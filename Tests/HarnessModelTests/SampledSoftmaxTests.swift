@@ -1,5 +1,6 @@
 import Foundation
 import HarnessKernels
+import HarnessTestSupport
 @testable import HarnessModel
 import Testing
 

@@ -7,25 +7,25 @@ import HarnessModel
 /// |a − n| ≤ 1e-6 · max(|a|, |n|) + 1e-9, i.e. a relative error of at most 1e-6, with an
 /// absolute floor of 1e-9 for derivatives that are (nearly) zero, where the central
 /// difference (step 1e-5) is dominated by its own rounding (~1e-10 for losses of order 1).
-struct GradientCheck {
-    struct Failure: CustomStringConvertible {
-        var name: String, index: Int, analytic: Double, numeric: Double
-        var description: String { "\(name)[\(index)]: analytic \(analytic), numeric \(numeric)" }
+public struct GradientCheck {
+    public struct Failure: CustomStringConvertible {
+        public var name: String, index: Int, analytic: Double, numeric: Double
+        public var description: String { "\(name)[\(index)]: analytic \(analytic), numeric \(numeric)" }
     }
 
-    static let relativeTolerance = 1e-6
-    static let absoluteFloor = 1e-9
-    static let step = 1e-5
+    public static let relativeTolerance = 1e-6
+    public static let absoluteFloor = 1e-9
+    public static let step = 1e-5
 
     /// Worst |a − n| / (tolerance) over the checked elements; ≤ 1 passes.
-    private(set) var worstRatio = 0.0
-    private(set) var failures: [Failure] = []
-    private(set) var checked = 0
+    public private(set) var worstRatio = 0.0
+    public private(set) var failures: [Failure] = []
+    public private(set) var checked = 0
 
     /// Checks the derivative of `loss` with respect to `count` values at `values` against
     /// `analytic`. At most `limit` elements are checked (the nonzero ones first, then a
     /// seeded sample of the rest).
-    mutating func check(_ name: String, values: UnsafeMutablePointer<Double>, analytic: [Double],
+    public mutating func check(_ name: String, values: UnsafeMutablePointer<Double>, analytic: [Double],
                         limit: Int = 400, loss: () -> Double) {
         var indices = analytic.indices.filter { analytic[$0] != 0 }
         let zeros = analytic.indices.filter { analytic[$0] == 0 }
@@ -50,7 +50,7 @@ struct GradientCheck {
 
     /// Checks every parameter of `store`. `backward` must zero the gradients, run forward
     /// and backward, and leave the gradients in the store.
-    mutating func checkParameters(_ store: ParameterStore<Double>, backward: () -> Void, loss: () -> Double) {
+    public mutating func checkParameters(_ store: ParameterStore<Double>, backward: () -> Void, loss: () -> Double) {
         backward()
         let analytic = store.parameters.map { $0.gradient.array }
         for (p, gradient) in zip(store.parameters, analytic) {
@@ -58,9 +58,11 @@ struct GradientCheck {
         }
     }
 
-    var summary: String {
+    public var summary: String {
         "checked \(checked), worst ratio to tolerance \(worstRatio); failures: \(failures.prefix(5))"
     }
+
+    public init() {}
 
     private func sample(_ xs: [Int], _ k: Int, _ g: inout SeededGenerator) -> [Int] {
         var xs = xs
@@ -70,13 +72,13 @@ struct GradientCheck {
 }
 
 /// Σ y ⊙ r: the scalar loss through which a component's output is checked.
-func projected(_ y: Matrix<Double>, _ r: Matrix<Double>) -> Double {
+public func projected(_ y: Matrix<Double>, _ r: Matrix<Double>) -> Double {
     precondition(y.count == r.count)
     return (0..<y.count).reduce(0.0) { $0 + y.base[$1] * r.base[$1] }
 }
 
 /// A matrix in `arena` filled with U(-scale, scale).
-func randomMatrix<T: Scalar>(_ rows: Int, _ columns: Int, scale: Double = 1, seed: UInt64, in arena: Arena) -> Matrix<T> {
+public func randomMatrix<T: Scalar>(_ rows: Int, _ columns: Int, scale: Double = 1, seed: UInt64, in arena: Arena) -> Matrix<T> {
     var g = SeededGenerator(seed: seed)
     let m = arena.matrix(rows, columns, of: T.self)
     for i in 0..<m.count { m.base[i] = T(g.nextUniform(-scale, scale)) }
@@ -84,7 +86,7 @@ func randomMatrix<T: Scalar>(_ rows: Int, _ columns: Int, scale: Double = 1, see
 }
 
 /// A copy of `m` in `arena` (the backward passes may write into their upstream gradient).
-func copy(_ m: Matrix<Double>, in arena: Arena) -> Matrix<Double> {
+public func copy(_ m: Matrix<Double>, in arena: Arena) -> Matrix<Double> {
     let c = arena.matrix(m.rows, m.columns, of: Double.self)
     c.base.update(from: m.base, count: m.count)
     return c

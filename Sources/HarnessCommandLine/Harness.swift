@@ -4,8 +4,21 @@ import HarnessKernels
 import HarnessSpec
 import HarnessTraining
 
-@main
-struct Harness: ParsableCommand {
+/// The `harness` command line as a function, for the `harness` executable and for a
+/// researcher's own (`Examples/layer-norm-lstm`): every command — run, sweep, report,
+/// check, components, embed, … — with the built-in components and `components`.
+public enum Harness {
+    /// Registers `components` (`Registries.register`: a `type:` name that is already
+    /// taken stops the program, naming it), then parses the process's arguments and runs
+    /// the command; never returns. Exit statuses as documented in the README.
+    public static func main(registering components: ComponentSet = ComponentSet()) -> Never {
+        Registries.register(components)
+        HarnessCommand.main()
+        Foundation.exit(0)
+    }
+}
+
+struct HarnessCommand: ParsableCommand {
     /// An unknown command gets "did you mean" (ArgumentParser would take it as an
     /// unexpected argument of the root command and list nothing).
     static func main() {
@@ -13,7 +26,7 @@ struct Harness: ParsableCommand {
         if !missing.isEmpty {
             FileHandle.standardError.write(Data(("error: this harness was built for \(BuildInfo.builtFor) and may use "
                 + "instructions this CPU (\(MachineInfo.cpuModel)) lacks: \(missing.joined(separator: " ")); rebuild it without "
-                + "HARNESS_TARGET_CPU=native (the default targets AVX2 + FMA), or with HARNESS_TARGET_CPU=x86-64 for a CPU without AVX2\n").utf8))
+                + "HARNESS_TARGET_CPU (the default runs on any x86-64 CPU), or with HARNESS_TARGET_CPU=haswell for AVX2 + FMA\n").utf8))
             Foundation.exit(ExitStatus.failedRun)
         }
         OpenBLASCore.restartWithReplacementIfNeeded()

@@ -5,7 +5,7 @@ import HarnessTraining
 /// commit the binary was built from and the CPU its build was tuned for (`BuildInfo`,
 /// written by the BuildInfo plugin at build time).
 enum Version {
-    static let number = "0.5.0"
+    static let number = "0.6.0"
 
     static var description: String {
         "harness \(number)\ncommit \(BuildInfo.commit ?? "unknown (not built from a git checkout)")\n"
