@@ -23,7 +23,8 @@ let package = Package(
         ),
         .executableTarget(
             name: "harness-layernorm",
-            dependencies: ["LayerNormLSTM", .product(name: "HarnessCommandLine", package: "lm-harness")]
+            dependencies: ["LayerNormLSTM", .product(name: "HarnessCommandLine", package: "lm-harness"),
+                           .product(name: "HarnessComponents", package: "lm-harness")]
         ),
         .testTarget(
             name: "LayerNormLSTMTests",
