@@ -134,9 +134,13 @@ struct Sweep: ParsableCommand {
         let reason = cpusPerTask != nil ? "from --cpus-per-task"
             : threads.map { "the largest training.threads of the points (\($0))" }
             ?? "no point's spec sets training.threads, so each runs on 1 CPU (set --cpus-per-task to change)"
-        let script = SlurmScript(jobName: "harness-\(spec.name)", sweepFile: absolute(sweep), runs: absolute(runs), workingDirectory: here,
+        var script = SlurmScript(jobName: "harness-\(spec.name)", sweepFile: absolute(sweep), runs: absolute(runs), workingDirectory: here,
                                  shards: min(shards ?? points.count, max(points.count, 1)), cpusPerTask: cpus, cpusReason: reason,
                                  binary: binary.map(absolute), time: time, memory: mem, partition: partition, requeue: requeue)
+        script.cpuRequirement = BuildInfo.requiredCPUFlags.isEmpty
+            ? "this harness was built for any x86-64 CPU (no HARNESS_TARGET_CPU)"
+            : "this harness was built for \(BuildInfo.builtFor) (HARNESS_TARGET_CPU) and needs \(BuildInfo.requiredCPUFlags.joined(separator: " ")) "
+                + "on every node; it refuses to start, naming what is missing, on a node without them"
         do {
             try FileManager.default.createDirectory(atPath: script.logFolder, withIntermediateDirectories: true)
         } catch {

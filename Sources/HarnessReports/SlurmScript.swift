@@ -28,6 +28,9 @@ public struct SlurmScript: Sendable {
     public var time: String?, memory: String?, partition: String?
     public var requeue = false
     public var signalSeconds = 120
+    /// What the emitting binary's build needs of a node's CPU (`HARNESS_TARGET_CPU`), for a
+    /// comment in the script; nil: not said.
+    public var cpuRequirement: String?
 
     public init(jobName: String, sweepFile: String, runs: String, workingDirectory: String, shards: Int, cpusPerTask: Int,
                 cpusReason: String, binary: String? = nil, time: String? = nil, memory: String? = nil, partition: String? = nil,
@@ -61,6 +64,7 @@ public struct SlurmScript: Sendable {
             "# `sbatch`; `squeue --me` shows the tasks, `harness report \(runs)` merges what has finished.",
             "# --cpus-per-task: \(cpusReason)",
         ]
+        if let cpuRequirement { lines.append("# CPU: \(cpuRequirement)") }
         lines += directives.map { "#SBATCH " + $0 }
         lines += [
             "set -uo pipefail",

@@ -68,6 +68,9 @@ struct ClusterTests {
         #expect(FileManager.default.fileExists(atPath: folder + "/shared/runs/slurm", isDirectory: &isFolder) && isFolder.boolValue,
                 "Slurm opens --output before the script runs: its folder must exist at submission")
         #expect(!script.contains(".build"), "no path of the emitting machine's build tree")
+        // What the emitting build needs of a node's CPU (the tests' build: no HARNESS_TARGET_CPU, or one that names its flags).
+        #expect(script.contains("\n# CPU: this harness was built for any x86-64 CPU (no HARNESS_TARGET_CPU)\n")
+                || script.contains(") and needs "), "\(script.prefix(800))")
 
         // Each array task as Slurm starts it: in --chdir, its environment, output to --output.
         for task in 0..<2 {
