@@ -14,9 +14,9 @@ import PackageDescription
 // The packed small-row GEMM picks its AVX-512 or AVX2 kernels at run time either way
 // (`PackedKernels`). The BuildInfo plugin records the choice and what it requires.
 #if arch(x86_64)
-let optimized: [SwiftSetting] = Context.environment["HARNESS_TARGET_CPU"].map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
+let hostTuning: [SwiftSetting] = Context.environment["HARNESS_TARGET_CPU"].map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
 #else
-let optimized: [SwiftSetting] = []
+let hostTuning: [SwiftSetting] = []
 #endif
 
 let package = Package(
@@ -70,26 +70,26 @@ let package = Package(
         .target(
             name: "HarnessKernels",
             dependencies: ["CBLAS", "CIntrinsics", "PackedKernels", .product(name: "RealModule", package: "swift-numerics")],
-            swiftSettings: optimized,
+            swiftSettings: hostTuning,
             linkerSettings: [.linkedLibrary("openblas")]
         ),
         .target(
             name: "HarnessModel",
             dependencies: ["HarnessKernels"],
-            swiftSettings: optimized
+            swiftSettings: hostTuning
         ),
 
         .target(
             name: "HarnessSpec",
             // HarnessKernels: a component file holds its layer's math next to its keys.
             dependencies: ["HarnessModel", "HarnessKernels", "HarnessData", .product(name: "Yams", package: "Yams")],
-            swiftSettings: optimized
+            swiftSettings: hostTuning
         ),
 
         .target(
             name: "HarnessData",
             dependencies: ["HarnessModel", "HarnessKernels", "COpenSSL"],
-            swiftSettings: optimized
+            swiftSettings: hostTuning
         ),
 
         .target(
@@ -97,26 +97,26 @@ let package = Package(
             // SystemPackage: checkpoints are read with pread into the parameters (`Checkpoint`).
             dependencies: ["HarnessModel", "HarnessKernels", "HarnessData", "HarnessSpec",
                            .product(name: "SystemPackage", package: "swift-system")],
-            swiftSettings: optimized
+            swiftSettings: hostTuning
         ),
 
         .target(
             name: "HarnessReports",
             dependencies: ["HarnessTraining", "HarnessSpec", "HarnessData", "HarnessModel", "HarnessKernels", .product(name: "Yams", package: "Yams")],
-            swiftSettings: optimized
+            swiftSettings: hostTuning
         ),
 
         .target(
             name: "HarnessEmbeddings",
             dependencies: ["HarnessTraining", "HarnessModel", "HarnessData", "HarnessKernels"],
-            swiftSettings: optimized
+            swiftSettings: hostTuning
         ),
 
         // bilm-tf / AllenNLP ELMo models (options.json + HDF5 weights) as harness run directories.
         .target(
             name: "HarnessELMo",
             dependencies: ["CHDF5", "HarnessTraining", "HarnessSpec", "HarnessData", "HarnessModel"],
-            swiftSettings: optimized
+            swiftSettings: hostTuning
         ),
 
         // Libraries for a researcher's own package (Examples/layer-norm-lstm).
@@ -129,7 +129,7 @@ let package = Package(
             dependencies: ["HarnessTraining", "HarnessReports", "HarnessEmbeddings", "HarnessELMo", "HarnessSpec", "HarnessData",
                            "HarnessModel", "AllocationCounter", "HarnessKernels",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: optimized,
+            swiftSettings: hostTuning,
             plugins: ["BuildInfo"]
         ),
         .target(
@@ -146,7 +146,7 @@ let package = Package(
             name: "harness-microbench",
             dependencies: ["HarnessKernels", "HarnessModel", "HarnessData"],
             path: "Benchmarks/harness-microbench",
-            swiftSettings: optimized
+            swiftSettings: hostTuning
         ),
 
         // Plugins
