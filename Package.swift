@@ -8,9 +8,9 @@ import PackageDescription
 //
 // Host tuning is opt-in, for a build of this package as the root only: HARNESS_TARGET_CPU
 // (`haswell`: AVX2, FMA and BMI2, every x86-64 CPU since Intel Haswell, 2013, and AMD Zen,
-// 2017; `native`: the building machine's own) compiles the Swift code for that CPU, about
-// 5 % more tokens/s on configs A and C (SIMD16 lanes in two ymm registers instead of four
-// xmm ones). A binary built with it refuses to start on a CPU without those instructions.
+// 2017; `native`: the building machine's own) compiles the Swift code for that CPU (SIMD16
+// lanes in two ymm registers instead of four xmm ones; config C at one thread: 2 % and 17 %
+// more tokens/s in two alternating runs, README "Design notes"). A binary built with it refuses to start on a CPU without those instructions.
 // The packed small-row GEMM picks its AVX-512 or AVX2 kernels at run time either way
 // (`PackedKernels`). The BuildInfo plugin records the choice and what it requires.
 #if arch(x86_64)
