@@ -8,11 +8,17 @@ import HarnessTraining
 /// researcher's own (`Examples/layer-norm-lstm`): every command — run, sweep, report,
 /// check, components, embed, … — with the built-in components and `components`.
 public enum Harness {
-    /// Registers `components` (`Registries.register`: a `type:` name that is already
-    /// taken stops the program, naming it), then parses the process's arguments and runs
-    /// the command; never returns. Exit statuses as documented in the README.
+    /// Registers `components` (`Registries.register`), then parses the process's arguments
+    /// and runs the command; never returns. Exit statuses as documented in the README; a
+    /// component the registry refuses (a name that is taken or not a valid `type:`) exits
+    /// 70 with a message naming it, before any command runs.
     public static func main(registering components: ComponentSet = ComponentSet()) -> Never {
-        Registries.register(components)
+        do {
+            try Registries.register(components)
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            Foundation.exit(ExitStatus.badComponent)
+        }
         HarnessCommand.main()
         Foundation.exit(0)
     }

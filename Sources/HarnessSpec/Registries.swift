@@ -16,18 +16,20 @@ public enum Registries {
     public private(set) static var clipping = Registry<(any GradientClipping)?>(kind: "clip", [.none, .value, .globalNorm])
 
     /// Adds `components` after the built-in ones, once, before any spec is read (specs
-    /// already parsed keep what they resolved). A `type:` name that a component of the
-    /// same kind already has stops the program with a message naming both: two
+    /// already parsed keep what they resolved). Throws, registering nothing, when a name
+    /// is not a valid `type:` or is already taken by a component of the same kind: two
     /// components must not answer to one name.
-    public static func register(_ components: ComponentSet) {
-        tokenEncoder.add(components.tokenEncoders)
-        recurrent.add(components.recurrent)
-        output.add(components.outputs)
-        dropout.add(components.dropouts)
-        optimizer.add(components.optimizers)
-        schedule.add(components.schedules)
-        batching.add(components.batchings)
-        clipping.add(components.clippings)
+    public static func register(_ components: ComponentSet) throws {
+        var (t, r, o, d, op, s, b, c) = (tokenEncoder, recurrent, output, dropout, optimizer, schedule, batching, clipping)
+        try t.add(components.tokenEncoders, origin: "package's")
+        try r.add(components.recurrent, origin: "package's")
+        try o.add(components.outputs, origin: "package's")
+        try d.add(components.dropouts, origin: "package's")
+        try op.add(components.optimizers, origin: "package's")
+        try s.add(components.schedules, origin: "package's")
+        try b.add(components.batchings, origin: "package's")
+        try c.add(components.clippings, origin: "package's")
+        (tokenEncoder, recurrent, output, dropout, optimizer, schedule, batching, clipping) = (t, r, o, d, op, s, b, c)
     }
 
     /// (kind, [(type, summary, resolved defaults)]) for `harness components`.

@@ -20,20 +20,37 @@ public struct Registry<Product> {
     public let kind: String
     public private(set) var components: [Component<Product>]
 
+    /// The built-in components of a kind; their names are the harness's own (checked in the tests).
     public init(kind: String, _ components: [Component<Product>]) {
         self.kind = kind
         self.components = []
-        add(components)
+        do { try add(components, origin: "built-in") } catch { preconditionFailure("\(error)") }
     }
 
-    /// Appends `components`; a `type:` name already present stops the program, naming it.
-    mutating func add(_ added: [Component<Product>]) {
+    /// Appends `added`, registered by `origin`. Refused, before anything is appended, when a
+    /// name is not a valid `type:` (letters, digits, '-', '_', '.', starting with a letter or
+    /// digit, so that it reads back from a resolved spec unquoted) or is already taken.
+    mutating func add(_ added: [Component<Product>], origin: String) throws {
+        var taken = Dictionary(components.map { ($0.type, $0.summary) }, uniquingKeysWith: { a, _ in a })
         for c in added {
-            if let existing = components.first(where: { $0.type == c.type }) {
-                fatalError("two \(kind) components are named '\(c.type)': '\(existing.summary)' and '\(c.summary)'")
+            guard Self.isValidType(c.type) else {
+                throw RegistrationError("\(origin) \(kind) component '\(c.type)' (\(c.summary)): a type name is letters, digits, "
+                    + "'-', '_' and '.', starting with a letter or digit")
             }
-            components.append(c)
+            if let existing = taken[c.type] {
+                throw RegistrationError("\(origin) \(kind) component '\(c.type)' (\(c.summary)): the name is taken by '\(existing)'; "
+                    + "taken \(kind) names: \(components.map(\.type).joined(separator: ", "))")
+            }
+            taken[c.type] = c.summary
         }
+        components += added
+    }
+
+    /// Whether `name` can be a `type:`: ASCII letters, digits, '-', '_', '.', starting with a letter or digit.
+    static func isValidType(_ name: String) -> Bool {
+        func isAlphanumeric(_ c: Unicode.Scalar) -> Bool { ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) }
+        guard let first = name.unicodeScalars.first, isAlphanumeric(first) else { return false }
+        return name.unicodeScalars.allSatisfy { isAlphanumeric($0) || "-_.".unicodeScalars.contains($0) }
     }
 
     public var types: [String] { components.map(\.type) }
@@ -61,4 +78,10 @@ public struct Registry<Product> {
         _ = components.first { $0.type == type }?.make(reader)
         return reader
     }
+}
+
+/// A component a package tried to register that the registry refuses (`Registries.register`).
+public struct RegistrationError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = "error: cannot register the " + description }
 }
