@@ -56,7 +56,8 @@ struct HarnessCommand: ParsableCommand {
     }
 
     static let configuration = CommandConfiguration(
-        commandName: "harness",
+        // The executable's own name: `harness`, or a component package's (`harness-layernorm`).
+        commandName: CommandLine.arguments.first.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "harness",
         abstract: "Train, evaluate and compare ELMo-style LSTM language models on CPU.",
         version: Version.description,
         subcommands: [Run.self, Validate.self, Components.self, Eval.self, Sweep.self, Report.self, Diff.self, Embed.self, Similar.self, ImportELMo.self, ExportELMo.self, Check.self, Bench.self])
