@@ -4,7 +4,7 @@ import HarnessModel
 /// How a split is cut into steps, as a spec chooses it (`data.batching: {type: …}`):
 /// one stream with truncated BPTT, shuffled sentences, or a researcher's own. Each step
 /// holds one `SequenceBatch` per direction (forward first).
-public protocol BatchingComponent: Sendable {
+public protocol BatchingComponent: SpecComponent {
     /// The `type:` name in specs.
     var type: String { get }
     /// B, sequences per training step.

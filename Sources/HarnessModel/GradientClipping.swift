@@ -4,7 +4,7 @@ import HarnessKernels
 /// by global norm, or a researcher's own rule; `none` is no clipping at all.
 ///
 /// Mark `apply` `@_specialize(where T == Float)`: the trainer calls it through this protocol.
-public protocol GradientClipping: Sendable {
+public protocol GradientClipping: SpecComponent {
     /// The `type:` name in specs.
     var type: String { get }
     /// Clips `store.gradients` in place; returns the global norm ‖g‖ before clipping.

@@ -71,7 +71,7 @@ extension RecurrentLayer {
 /// A kind of recurrent stack as a spec chooses it (`model.recurrent: {type: …}`): its
 /// hyperparameters (read from the spec by its registry entry), and how it builds, and
 /// costs, the layers of one direction. The same value serves both directions.
-public protocol RecurrentComponent: Sendable {
+public protocol RecurrentComponent: SpecComponent {
     /// The `type:` name in specs.
     var type: String { get }
     var layers: Int { get }

@@ -1,7 +1,7 @@
 /// A learning-rate schedule as a spec chooses it (`training.schedule: {type: …}`):
 /// constant, decay, plateau, or a researcher's own. A value holding its hyperparameters;
 /// the rate and the counter it changes are kept, and saved in `train.ckpt`, by the trainer.
-public protocol ScheduleComponent: Sendable {
+public protocol ScheduleComponent: SpecComponent {
     /// The `type:` name in specs.
     var type: String { get }
     /// Whether it reads the validation perplexity (a spec without a validation split is then an error).

@@ -34,7 +34,7 @@ extension TokenEncoder {
 /// A kind of token encoder as a spec chooses it (`model.token_encoder: {type: …}`): its
 /// hyperparameters (read from the spec by its registry entry), and how it builds and
 /// costs the encoder.
-public protocol TokenEncoderComponent: Sendable {
+public protocol TokenEncoderComponent: SpecComponent {
     /// The `type:` name in specs.
     var type: String { get }
     /// D, the width of a token representation.

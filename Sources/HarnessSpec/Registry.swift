@@ -1,3 +1,5 @@
+import HarnessModel
+
 /// One interchangeable component: the `type:` name a spec uses, a one-line summary, and
 /// how it reads its own keys into a product.
 public struct Component<Product> {
@@ -42,6 +44,11 @@ public struct Registry<Product> {
                     + "taken \(kind) names: \(components.map(\.type).joined(separator: ", "))")
             }
             taken[c.type] = c.summary
+            // A package's component must report the name it answers to (built with every key at its default).
+            if origin != "built-in", let reported = (c.make(Self.defaultsReader(kind)) as? any SpecComponent)?.type, reported != c.type {
+                throw RegistrationError("\(origin) \(kind) component '\(c.type)' (\(c.summary)): it reports its type as "
+                    + "'\(reported)'; its `type` must be the name it is registered under")
+            }
         }
         components += added
     }
@@ -73,10 +80,14 @@ public struct Registry<Product> {
 
     /// Resolves `type` with every key at its default: the documentation of a component.
     public func defaults(of type: String) -> MappingReader {
-        let source = SpecSource(file: "<defaults>", text: "")
-        let reader = MappingReader(nil, path: kind, source: source, location: SourceLocation(file: "<defaults>", line: 1, column: 1))
+        let reader = Self.defaultsReader(kind)
         _ = components.first { $0.type == type }?.make(reader)
         return reader
+    }
+
+    /// A reader of an empty mapping: every key at its default.
+    private static func defaultsReader(_ kind: String) -> MappingReader {
+        MappingReader(nil, path: kind, source: SpecSource(file: "<defaults>", text: ""), location: SourceLocation(file: "<defaults>", line: 1, column: 1))
     }
 }
 

@@ -1,3 +1,4 @@
+import HarnessKernels
 import HarnessModel
 @testable import HarnessSpec
 import Testing
@@ -7,8 +8,22 @@ import Testing
 /// tested here: a registration that succeeds changes the process's registries for every
 /// test; the example package tests that path, `ExamplePackageTests`.)
 struct RegistrationTests {
+    /// A plain LSTM under another name, reporting that name.
+    private struct Renamed: RecurrentComponent, Equatable {
+        var type: String
+        var lstm = LSTMComponent(layers: 1, hiddenSize: 4)
+        var layers: Int { lstm.layers }
+        var residual: Bool { lstm.residual }
+        var outputSize: Int { lstm.outputSize }
+        var supportsWeightDrop: Bool { false }
+        func makeLayer<T: Scalar>(_ name: String, index: Int, inputSize: Int, weightDrop: Double, initScale: Double) -> any RecurrentLayer<T> {
+            lstm.makeLayer(name, index: index, inputSize: inputSize, weightDrop: weightDrop, initScale: initScale)
+        }
+        func multiplyAdds(inputSize: Int) -> Int { lstm.multiplyAdds(inputSize: inputSize) }
+    }
+
     private func entry(_ type: String) -> Component<any RecurrentComponent> {
-        Component(type, summary: "a test component") { _ in LSTMComponent(layers: 1, hiddenSize: 4) }
+        Component(type, summary: "a test component") { _ in Renamed(type: type) }
     }
 
     @Test func aNameTakenByABuiltInIsRefusedNamingBoth() {
@@ -25,6 +40,17 @@ struct RegistrationTests {
     @Test func aNameTwiceInOneSetIsRefused() {
         #expect(throws: RegistrationError.self) { try Registries.register(ComponentSet(recurrent: [entry("twin"), entry("twin")])) }
         #expect(!Registries.recurrent.types.contains("twin"))
+    }
+
+    @Test func aComponentThatReportsAnotherTypeIsRefused() {
+        // The entry answers to 'lstm-other' but builds an LSTMComponent, whose type is 'lstm'.
+        let mislabelled = Component<any RecurrentComponent>("lstm-other", summary: "a test component") { _ in LSTMComponent(layers: 1, hiddenSize: 4) }
+        #expect {
+            try Registries.register(ComponentSet(recurrent: [mislabelled]))
+        } throws: { error in
+            "\(error)".hasSuffix("component 'lstm-other' (a test component): it reports its type as 'lstm'; its `type` must be the name it is registered under")
+        }
+        #expect(!Registries.recurrent.types.contains("lstm-other"))
     }
 
     @Test(arguments: ["", "my lstm: x", "-lstm", "lstm/2", "lstm#", "é"])
