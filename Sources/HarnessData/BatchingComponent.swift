@@ -5,8 +5,6 @@ import HarnessModel
 /// one stream with truncated BPTT, shuffled sentences, or a researcher's own. Each step
 /// holds one `SequenceBatch` per direction (forward first).
 public protocol BatchingComponent: SpecComponent {
-    /// The `type:` name in specs.
-    var type: String { get }
     /// B, sequences per training step.
     var batchSize: Int { get }
     /// Whether each direction's recurrent state carries from step to step (reset at the

@@ -24,8 +24,6 @@ public enum DropoutSite: Sendable, Equatable {
 /// Kept units are scaled by 1/(1 − rate) ("inverted" dropout), so evaluation, which
 /// applies no dropout at all, needs no rescaling. Masks come from the step's dropout stream.
 public protocol DropoutComponent: SpecComponent {
-    /// The `type:` name in specs.
-    var type: String { get }
     /// The probability of dropping, in [0, 1).
     var rate: Double { get }
     var site: DropoutSite { get }

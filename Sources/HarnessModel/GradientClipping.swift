@@ -5,8 +5,6 @@ import HarnessKernels
 ///
 /// Mark `apply` `@_specialize(where T == Float)`: the trainer calls it through this protocol.
 public protocol GradientClipping: SpecComponent {
-    /// The `type:` name in specs.
-    var type: String { get }
     /// Clips `store.gradients` in place; returns the global norm ‖g‖ before clipping.
     @discardableResult
     func apply<T: Scalar>(to store: ParameterStore<T>) -> Double

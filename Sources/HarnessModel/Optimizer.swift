@@ -21,8 +21,6 @@ public protocol Optimizer: AnyObject {
 /// A kind of optimizer as a spec chooses it (`training.optimizer: {type: …}`): its
 /// hyperparameters, read from the spec by its registry entry, and the optimizer they make.
 public protocol OptimizerComponent: SpecComponent {
-    /// The `type:` name in specs.
-    var type: String { get }
     /// The initial learning rate, where the schedule starts.
     var learningRate: Double { get }
     /// A new optimizer with these hyperparameters and empty state.

@@ -32,8 +32,6 @@ public protocol OutputLayer<T>: AnyObject {
 /// A kind of output layer as a spec chooses it: its hyperparameters (read from the spec
 /// by its registry entry), and how it builds and costs the layer.
 public protocol OutputComponent: SpecComponent {
-    /// The `type:` name in specs.
-    var type: String { get }
     /// Whether the layer's weight is the word embedding table (Press & Wolf 2016).
     var tieWeights: Bool { get }
     /// Whether the training loss is the exact NLL, so that its exp is a perplexity

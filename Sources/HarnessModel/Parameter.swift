@@ -49,8 +49,8 @@ public final class Parameter<T: Scalar> {
     /// (`RecurrentLayer.prepareForInference`): an Original-size ELMo then holds its LSTM
     /// weights once (302 MB), not twice. The whole pages inside the value are returned
     /// (`madvise(MADV_DONTNEED)`: they read as zeros if touched again, and no longer count
-    /// as resident). Reading `value` afterwards traps; `Checkpoint.save` and the
-    /// optimizers refuse a store with a released parameter (`ParameterStore.releasedParameters`).
+    /// as resident). Reading `value` afterwards traps; `Checkpoint.save` and `Trainer.update`
+    /// refuse a store with a released parameter (`ParameterStore.releasedParameters`).
     public func release() {
         guard let storage, let value else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))

@@ -72,8 +72,6 @@ extension RecurrentLayer {
 /// hyperparameters (read from the spec by its registry entry), and how it builds, and
 /// costs, the layers of one direction. The same value serves both directions.
 public protocol RecurrentComponent: SpecComponent {
-    /// The `type:` name in specs.
-    var type: String { get }
     var layers: Int { get }
     /// Whether layer k ≥ 1 adds its input to its output (when their sizes agree).
     var residual: Bool { get }

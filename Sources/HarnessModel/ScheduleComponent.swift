@@ -2,8 +2,6 @@
 /// constant, decay, plateau, or a researcher's own. A value holding its hyperparameters;
 /// the rate and the counter it changes are kept, and saved in `train.ckpt`, by the trainer.
 public protocol ScheduleComponent: SpecComponent {
-    /// The `type:` name in specs.
-    var type: String { get }
     /// Whether it reads the validation perplexity (a spec without a validation split is then an error).
     var needsValidation: Bool { get }
     /// The rate of epoch `epoch` (1-based), given the rate so far.

@@ -35,8 +35,6 @@ extension TokenEncoder {
 /// hyperparameters (read from the spec by its registry entry), and how it builds and
 /// costs the encoder.
 public protocol TokenEncoderComponent: SpecComponent {
-    /// The `type:` name in specs.
-    var type: String { get }
     /// D, the width of a token representation.
     var outputSize: Int { get }
     /// Characters per token (markers included) the encoder reads, or nil when it reads

@@ -59,6 +59,23 @@ struct RegistrationTests {
         #expect(!Registries.recurrent.types.contains(name))
     }
 
+    /// The checks are the registry's, whatever the kind: an optimizer and a clipping too.
+    @Test func otherKindsRefuseTakenAndMislabelledNames() {
+        let adam = Registries.optimizer.components.first { $0.type == "adam" }!
+        #expect(throws: RegistrationError.self) {
+            try Registries.register(ComponentSet(optimizers: [Component("adam", summary: "a second adam", make: adam.make)]))
+        }
+        #expect(throws: RegistrationError.self) {
+            try Registries.register(ComponentSet(optimizers: [Component("adam-v2", summary: "adam under another name", make: adam.make)]))
+        }
+        let norm = Registries.clipping.components.first { $0.type == "global-norm" }!
+        #expect(throws: RegistrationError.self) {
+            try Registries.register(ComponentSet(clippings: [Component("global norm", summary: "a space", make: norm.make)]))
+        }
+        #expect(!Registries.optimizer.types.contains("adam-v2") && Registries.optimizer.types.filter { $0 == "adam" }.count == 1)
+        #expect(!Registries.clipping.types.contains("global norm"))
+    }
+
     @Test func builtInNamesAreValidTypes() {
         for types in [Registries.tokenEncoder.types, Registries.recurrent.types, Registries.output.types, Registries.dropout.types,
                       Registries.optimizer.types, Registries.schedule.types, Registries.batching.types, Registries.clipping.types] {

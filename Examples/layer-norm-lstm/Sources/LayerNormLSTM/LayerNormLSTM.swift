@@ -2,7 +2,7 @@ import HarnessComponents
 
 /// `lstm-layernorm`: stacked layer-normalised LSTM layers (Ba, Kiros & Hinton 2016,
 /// "Layer Normalization", §3.1 and eq. 20–22), a recurrent component written outside the
-/// harness: this file is the whole of it. `HarnessCommandLine.main(registering:)` adds
+/// harness: this file is the whole of it. `Harness.main(registering:)` adds
 /// `LayerNormLSTMComponent.registryEntry` to the stock registry, and specs name it as
 /// `model.recurrent: {type: lstm-layernorm, …}` next to `lstm` and `gru`.
 public struct LayerNormLSTMComponent: RecurrentComponent, Equatable {
