@@ -105,13 +105,15 @@ public enum ELMoExporter {
                 datasets.append((BilmWeightLayout.highway(k, "b_carry"), [f], Array(bias[f...])))
                 datasets.append((BilmWeightLayout.highway(k, "b_transform"), [f], Array(bias[..<f])))
             }
-            let projection = values("encoder.projection.weight"), projectionBias = values("encoder.projection.bias")
-            if f != p {
-                datasets.append((BilmWeightLayout.projectionWeight, [f, p], ELMoImporter.transpose(projection, rows: p, columns: f)))
-                datasets.append((BilmWeightLayout.projectionBias, [p], projectionBias))
-            } else if projection != (0..<(p * p)).map({ $0 / p == $0 % p ? 1 : 0 }) || projectionBias.contains(where: { $0 != 0 }) {
-                throw DataError("the char-CNN's filters total \(f), its output_dim: bilm-tf then has no projection (CNN_proj), but "
-                                + "this run's projection is not the identity; train with output_dim ≠ \(f)", file: spec)
+            if cnn.projects {   // without one (projection: false, so p = f) bilm-tf has no CNN_proj either
+                let projection = values("encoder.projection.weight"), projectionBias = values("encoder.projection.bias")
+                if f != p {
+                    datasets.append((BilmWeightLayout.projectionWeight, [f, p], ELMoImporter.transpose(projection, rows: p, columns: f)))
+                    datasets.append((BilmWeightLayout.projectionBias, [p], projectionBias))
+                } else if projection != (0..<(p * p)).map({ $0 / p == $0 % p ? 1 : 0 }) || projectionBias.contains(where: { $0 != 0 }) {
+                    throw DataError("the char-CNN's filters total \(f), its output_dim: bilm-tf then has no projection (CNN_proj), but "
+                                    + "this run's projection is not the identity; train with projection: false or output_dim ≠ \(f)", file: spec)
+                }
             }
         } else if configuration.encoder is WordEncoderComponent {
             encoderType = "word"

@@ -9,6 +9,9 @@ public struct CharCNNConfiguration: TokenEncoderComponent, Equatable {
     public var filters: [Filter] = [.init(1, 32), .init(2, 32), .init(3, 64), .init(4, 128), .init(5, 256)]
     public var activation = Activation.tanh
     public var highwayLayers = 2
+    /// Whether a linear map F → `outputSize` follows the highways (bilm-tf); without it
+    /// the highway output is the token representation (Kim et al. 2016) and `outputSize` is F.
+    public var projects = true
     public var outputSize = 256
     /// K, characters per token with the begin- and end-of-word markers.
     public var maxCharacterCount = 50
@@ -34,22 +37,22 @@ public struct CharCNNConfiguration: TokenEncoderComponent, Equatable {
     }
 
     /// Σ_w n_w·C·w·(K − w + 1) for the convolutions, 2F² per highway layer, F·D for the
-    /// projection; counted for every token (the encoder runs once per distinct token of a
+    /// projection (if any); counted for every token (the encoder runs once per distinct token of a
     /// call, so the real cost is lower).
     public func multiplyAdds() -> Int {
         let k = maxCharacterCount, f = filterTotal
         return filters.reduce(0) { $0 + $1.count * characterEmbeddingSize * $1.width * (k - $1.width + 1) }
-            + highwayLayers * f * 2 * f + f * outputSize
+            + highwayLayers * f * 2 * f + (projects ? f * outputSize : 0)
     }
 }
 
 /// The `char-cnn` token encoder of Kim et al. 2016 as used by ELMo (Peters et al. 2018,
 /// bilm-tf): character embeddings → one 1-D convolution per width → max over positions →
-/// tanh or relu → highway layers → linear projection.
+/// tanh or relu → highway layers → linear projection (bilm-tf; none in Kim et al. 2016).
 ///
 /// Shapes: ids (N) → characters (N, K) → embeddings (N·K, C) → per width w with n_w
 /// filters: windows (N·(K−w+1), w·C) · (n_w, w·C)ᵀ → max over the K−w+1 positions →
-/// concatenation (N, F = Σ n_w) → highways (N, F) → projection (N, D).
+/// concatenation (N, F = Σ n_w) → highways (N, F) → projection (N, D), or D = F without one.
 /// Padding characters are convolved like any other (as in bilm-tf). The CNN runs once
 /// per distinct token of a call (a step's directions share most of theirs), and its rows
 /// are gathered back. Words outside the vocabulary can be given ids after it
@@ -63,7 +66,7 @@ public final class CharCNNEncoder<T: Scalar>: TokenEncoder {
     public let convolutionWeights: [Parameter<T>]   // (n_w, w·C) each
     public let convolutionBiases: [Parameter<T>]    // (1, n_w) each
     public let highways: [Highway<T>]
-    public let projection: Linear<T>
+    public let projection: Linear<T>?
 
     // Cache of the last forward pass.
     private var count = 0
@@ -102,7 +105,10 @@ public final class CharCNNEncoder<T: Scalar>: TokenEncoder {
         }
         let f = configuration.filterTotal
         highways = (0..<configuration.highwayLayers).map { Highway("encoder.highway\($0)", size: f, initScale: initScale) }
-        projection = Linear("encoder.projection", inputSize: f, outputSize: configuration.outputSize, initScale: initScale)
+        precondition(configuration.projects || configuration.outputSize == f,
+                     "without a projection the token representation has the filters' \(f) columns, not \(configuration.outputSize)")
+        projection = configuration.projects
+            ? Linear("encoder.projection", inputSize: f, outputSize: configuration.outputSize, initScale: initScale) : nil
         for filter in configuration.filters {
             precondition(filter.width <= characters.maxCharacters,
                          "filter width \(filter.width) exceeds max_characters \(characters.maxCharacters)")
@@ -113,7 +119,7 @@ public final class CharCNNEncoder<T: Scalar>: TokenEncoder {
 
     public var parameters: [Parameter<T>] {
         [characterEmbedding] + convolutionWeights + convolutionBiases
-            + highways.flatMap(\.parameters) + projection.parameters
+            + highways.flatMap(\.parameters) + (projection?.parameters ?? [])
     }
 
     public var embeddingTable: Parameter<T>? { nil }
@@ -223,14 +229,14 @@ public final class CharCNNEncoder<T: Scalar>: TokenEncoder {
         }
         var x = pooled!
         for highway in highways { x = highway.forward(x, context: context) }
-        return projection.forward(x, context: context)
+        return projection?.forward(x, context: context) ?? x
     }
 
     /// dy (N, D) of the distinct tokens: accumulates the gradients of every parameter (the ids have none).
     private func backwardDistinct(_ dy: Matrix<T>, context: StepContext) {
         let n = count, k = characters.maxCharacters, c = configuration.characterEmbeddingSize
         let f = configuration.filterTotal
-        var dx = projection.backward(dy, context: context)
+        var dx = projection?.backward(dy, context: context) ?? dy
         for highway in highways.reversed() { dx = highway.backward(dx, context: context) }
         // Through the activation.
         for i in 0..<(n * f) {

@@ -27,6 +27,10 @@ public protocol DropoutComponent: SpecComponent {
     /// The probability of dropping, in [0, 1).
     var rate: Double { get }
     var site: DropoutSite { get }
+    /// `.layerInputs`: whether the first recurrent layer's input (the token
+    /// representations) is dropped too, or only the inputs of the layers above it and the
+    /// stack's output. Default true.
+    var dropsFirstLayerInput: Bool { get }
     /// `.layerInputs`: mask values for x (`rows` = T·B time-major, `columns`) with `batchSize` sequences.
     func maskCount(rows: Int, columns: Int, batchSize: Int) -> Int
     /// `.layerInputs`: y = x with `mask` applied (the gradient goes through the same call).
@@ -40,6 +44,7 @@ public protocol DropoutComponent: SpecComponent {
 }
 
 extension DropoutComponent {
+    public var dropsFirstLayerInput: Bool { true }
     public func maskCount(rows: Int, columns: Int, batchSize: Int) -> Int { rows * columns }
     public func apply<T: Scalar>(_ mask: UnsafePointer<T>, to x: Matrix<T>, into y: Matrix<T>, batchSize: Int) {
         preconditionFailure("\(type) dropout does not act on layer inputs")
@@ -65,9 +70,17 @@ extension Array where Element == any DropoutComponent {
 }
 
 /// `standard`: one mask value per element of every layer's input and the stack's output.
+/// With `dropsFirstLayerInput` false, not the first layer's input: Kim et al. 2016
+/// (yoonkim/lstm-char-cnn, LSTMTDNN.lua) and PyTorch's `nn.LSTM(dropout:)` drop only
+/// between layers (and Kim before the softmax); Zaremba et al. 2014 drop the embedding too.
 public struct StandardDropout: DropoutComponent, Equatable {
     public var rate: Double
-    public init(rate: Double) { precondition(rate >= 0 && rate < 1, "dropout rate \(rate) outside [0, 1)"); self.rate = rate }
+    public var dropsFirstLayerInput: Bool
+    public init(rate: Double, dropsFirstLayerInput: Bool = true) {
+        precondition(rate >= 0 && rate < 1, "dropout rate \(rate) outside [0, 1)")
+        self.rate = rate
+        self.dropsFirstLayerInput = dropsFirstLayerInput
+    }
     public var type: String { "standard" }
     public var site: DropoutSite { .layerInputs }
 
@@ -82,7 +95,12 @@ public struct StandardDropout: DropoutComponent, Equatable {
 /// (Gal & Ghahramani 2016).
 public struct VariationalDropout: DropoutComponent, Equatable {
     public var rate: Double
-    public init(rate: Double) { precondition(rate >= 0 && rate < 1, "dropout rate \(rate) outside [0, 1)"); self.rate = rate }
+    public var dropsFirstLayerInput: Bool
+    public init(rate: Double, dropsFirstLayerInput: Bool = true) {
+        precondition(rate >= 0 && rate < 1, "dropout rate \(rate) outside [0, 1)")
+        self.rate = rate
+        self.dropsFirstLayerInput = dropsFirstLayerInput
+    }
     public var type: String { "variational" }
     public var site: DropoutSite { .layerInputs }
     public func maskCount(rows: Int, columns: Int, batchSize: Int) -> Int { batchSize * columns }

@@ -1,8 +1,8 @@
 import HarnessKernels
 
 /// The recurrent layers of one direction, as its `RecurrentComponent` builds them, with
-/// dropout on the input of every layer and on the stack's output (`standard` or
-/// `variational`), and residual connections from the second layer on (bilm-tf's
+/// dropout on the input of every layer (or of every layer but the first) and on the
+/// stack's output (`standard` or `variational`), and residual connections from the second layer on (bilm-tf's
 /// `use_skip_connections`; never on the first layer, whose input is the token
 /// representation).
 ///
@@ -11,7 +11,7 @@ public final class RecurrentStack<T: Scalar> {
     public let layers: [any RecurrentLayer<T>]
     /// Whether layer k adds its input to its output.
     public let residual: [Bool]
-    private let dropouts: [ActivationDropout<T>]   // one per layer input, then the output; empty when off
+    private let dropouts: [ActivationDropout<T>?]   // one per layer input, then the output; empty when off
     private var states: [RecurrentState<T>] = []
     /// Each layer's output of the last forward pass, after its residual connection (the
     /// input of the next layer before dropout): ELMo's layer representations.
@@ -32,7 +32,9 @@ public final class RecurrentStack<T: Scalar> {
         self.residual = residual
         let between = dropout.filter { $0.site == .layerInputs }
         precondition(between.count <= 1, "\(between.map(\.type)) dropout act at the same places; choose one")
-        dropouts = between.first.map { d in (0...component.layers).map { _ in ActivationDropout(d) } } ?? []
+        dropouts = between.first.map { d in
+            (0...component.layers).map { k in k == 0 && !d.dropsFirstLayerInput ? nil : ActivationDropout(d) }
+        } ?? []
     }
 
     public var outputSize: Int { layers.last!.outputSize }
@@ -57,7 +59,7 @@ public final class RecurrentStack<T: Scalar> {
         var x = x
         layerOutputs.removeAll(keepingCapacity: true)
         for (k, layer) in layers.enumerated() {
-            if !dropouts.isEmpty { x = dropouts[k].forward(x, batchSize: batchSize, context: context) }
+            if !dropouts.isEmpty, let dropout = dropouts[k] { x = dropout.forward(x, batchSize: batchSize, context: context) }
             var y = layer.forward(x, steps: steps, batchSize: batchSize, state: carryState ? states[k] : nil, context: context)
             if residual[k] {
                 // Into a new matrix: the layer's own output is its h_{t−1} for backward.
@@ -69,7 +71,7 @@ public final class RecurrentStack<T: Scalar> {
             layerOutputs.append(y)
             x = y
         }
-        if !dropouts.isEmpty { x = dropouts[layers.count].forward(x, batchSize: batchSize, context: context) }
+        if !dropouts.isEmpty, let dropout = dropouts[layers.count] { x = dropout.forward(x, batchSize: batchSize, context: context) }
         return x
     }
 
@@ -78,12 +80,12 @@ public final class RecurrentStack<T: Scalar> {
     @_specialize(where T == Double)
     public func backward(_ dy: Matrix<T>, context: StepContext) -> Matrix<T> {
         var d = dy
-        if !dropouts.isEmpty { d = dropouts[layers.count].backward(d, context: context) }
+        if !dropouts.isEmpty, let dropout = dropouts[layers.count] { d = dropout.backward(d, context: context) }
         for k in stride(from: layers.count - 1, through: 0, by: -1) {
             let dx = layers[k].backward(d, context: context)
             if residual[k] { axpy(dx.count, 1, d.base, dx.base) }
             d = dx
-            if !dropouts.isEmpty { d = dropouts[k].backward(d, context: context) }
+            if !dropouts.isEmpty, let dropout = dropouts[k] { d = dropout.backward(d, context: context) }
         }
         return d
     }

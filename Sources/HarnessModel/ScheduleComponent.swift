@@ -6,9 +6,9 @@ public protocol ScheduleComponent: SpecComponent {
     var needsValidation: Bool { get }
     /// The rate of epoch `epoch` (1-based), given the rate so far.
     func rate(atStartOf epoch: Int, previous: Double) -> Double
-    /// The rate after an epoch's validation (`improved`: it beat the best so far), given
-    /// the rate so far; `epochsSinceDrop` counts epochs without improvement since the last drop.
-    func rate(afterValidation improved: Bool, previous: Double, epochsSinceDrop: inout Int) -> Double
+    /// The rate after an epoch's validation, given the rate so far; `epochsSinceDrop`
+    /// counts epochs without improvement since the last drop (saved with the rate).
+    func rate(after validation: ValidationOutcome, previous: Double, epochsSinceDrop: inout Int) -> Double
     /// Value equality across conforming types (specs compare them).
     func isEqual(to other: any ScheduleComponent) -> Bool
 }
@@ -16,7 +16,29 @@ public protocol ScheduleComponent: SpecComponent {
 extension ScheduleComponent {
     public var needsValidation: Bool { false }
     public func rate(atStartOf epoch: Int, previous: Double) -> Double { previous }
-    public func rate(afterValidation improved: Bool, previous: Double, epochsSinceDrop: inout Int) -> Double { previous }
+    public func rate(after validation: ValidationOutcome, previous: Double, epochsSinceDrop: inout Int) -> Double { previous }
+}
+
+/// What one epoch's validation tells a schedule: its perplexity (e^nats, the mean of the
+/// directions') and the ones it is compared with.
+public struct ValidationOutcome: Sendable, Equatable {
+    /// The epoch just validated (1-based).
+    public var epoch: Int
+    public var perplexity: Double
+    /// The previous epoch's validation perplexity; nil after the first.
+    public var previousPerplexity: Double?
+    /// The best validation perplexity before this epoch's; nil after the first.
+    public var bestBefore: Double?
+
+    public init(epoch: Int, perplexity: Double, previousPerplexity: Double?, bestBefore: Double?) {
+        self.epoch = epoch
+        self.perplexity = perplexity
+        self.previousPerplexity = previousPerplexity
+        self.bestBefore = bestBefore
+    }
+
+    /// Whether it beat the best so far (the first epoch always does).
+    public var improved: Bool { bestBefore.map { perplexity < $0 } ?? true }
 }
 
 extension ScheduleComponent where Self: Equatable {
@@ -46,22 +68,41 @@ public struct DecaySchedule: ScheduleComponent, Equatable {
     }
 }
 
-/// `plateau`: lr × `factor` when the validation perplexity has not improved for more
-/// than `patience` epochs (pytorch/examples' word language model: ÷4 with patience 0).
+/// `plateau`: lr × `factor` when the validation perplexity has not improved by more than
+/// `threshold` for more than `patience` epochs, counted from after epoch `afterEpoch`.
+/// "Improved" compares with the best so far (pytorch/examples' word language model: ÷4
+/// with patience 0; PyTorch's `ReduceLROnPlateau` with `threshold_mode='abs'`) or with the
+/// previous epoch (Kim et al. 2016, yoonkim/lstm-char-cnn `main.lua`: ×0.5 when the
+/// validation perplexity improves on the previous epoch's by less than `decay_when` = 1,
+/// from the third epoch on, i.e. `threshold: 1, compare_with: previous, after_epoch: 2`;
+/// they differ only at an improvement of exactly the threshold).
 public struct PlateauSchedule: ScheduleComponent, Equatable {
+    /// What an epoch's validation perplexity is compared with.
+    public enum Reference: String, Sendable, CaseIterable { case best, previous }
+
     public var factor: Double
     public var patience: Int
+    /// Perplexity points an epoch must improve by, more than, to count as improving.
+    public var threshold: Double
+    public var reference: Reference
+    /// Validations of epochs up to this one never lower the rate (nor count against it).
+    public var afterEpoch: Int
 
-    public init(factor: Double, patience: Int) {
+    public init(factor: Double, patience: Int, threshold: Double = 0, reference: Reference = .best, afterEpoch: Int = 0) {
         self.factor = factor
         self.patience = patience
+        self.threshold = threshold
+        self.reference = reference
+        self.afterEpoch = afterEpoch
     }
 
     public var type: String { "plateau" }
     public var needsValidation: Bool { true }
 
-    public func rate(afterValidation improved: Bool, previous: Double, epochsSinceDrop: inout Int) -> Double {
-        if improved {
+    public func rate(after validation: ValidationOutcome, previous: Double, epochsSinceDrop: inout Int) -> Double {
+        guard validation.epoch > afterEpoch else { return previous }
+        let compared = reference == .best ? validation.bestBefore : validation.previousPerplexity
+        if compared.map({ $0 - validation.perplexity > threshold }) ?? true {
             epochsSinceDrop = 0
             return previous
         }

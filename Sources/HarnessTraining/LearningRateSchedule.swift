@@ -6,6 +6,7 @@ public struct LearningRateSchedule: Sendable {
     public let component: any ScheduleComponent
     public private(set) var rate: Double
     private var epochsSinceDrop = 0
+    private var lastPerplexity: Double?
 
     public init(_ component: any ScheduleComponent, initialRate: Double) {
         self.component = component
@@ -16,11 +17,13 @@ public struct LearningRateSchedule: Sendable {
     public struct Snapshot: Codable, Equatable, Sendable {
         public var rate: Double?
         public var epochsSinceDrop = 0
+        /// The last validation perplexity (nil before the first, and in checkpoints older than it).
+        public var lastPerplexity: Double?
     }
 
     public var snapshot: Snapshot {
-        get { Snapshot(rate: rate, epochsSinceDrop: epochsSinceDrop) }
-        set { rate = newValue.rate ?? rate; epochsSinceDrop = newValue.epochsSinceDrop }
+        get { Snapshot(rate: rate, epochsSinceDrop: epochsSinceDrop, lastPerplexity: lastPerplexity) }
+        set { rate = newValue.rate ?? rate; epochsSinceDrop = newValue.epochsSinceDrop; lastPerplexity = newValue.lastPerplexity }
     }
 
     /// Called before epoch `epoch` (1-based) starts.
@@ -28,9 +31,12 @@ public struct LearningRateSchedule: Sendable {
         rate = component.rate(atStartOf: epoch, previous: rate)
     }
 
-    /// Called after validation; `improved` is whether it beat the best so far.
-    public mutating func endEpoch(improved: Bool) {
-        rate = component.rate(afterValidation: improved, previous: rate, epochsSinceDrop: &epochsSinceDrop)
+    /// Called after epoch `epoch`'s validation gave `perplexity`; `bestBefore` is the best
+    /// before it (nil after the first).
+    public mutating func endEpoch(_ epoch: Int, perplexity: Double, bestBefore: Double?) {
+        let outcome = ValidationOutcome(epoch: epoch, perplexity: perplexity, previousPerplexity: lastPerplexity, bestBefore: bestBefore)
+        rate = component.rate(after: outcome, previous: rate, epochsSinceDrop: &epochsSinceDrop)
+        lastPerplexity = perplexity
     }
 }
 

@@ -242,13 +242,14 @@ public final class Trainer {
         if let validPerplexity, !validPerplexity.isFinite {
             throw RunError.nonFiniteValidation(epoch: epoch, step: nil, perplexity: validPerplexity, lastCheckpoint: newestCheckpointFile)
         }
+        let bestBefore = stopping.best.isFinite ? stopping.best : nil
         let improved = validPerplexity.map { stopping.record($0, epoch: epoch) } ?? true
         if improved {
             state.bestValid = validResult
             try Checkpoint.save(model.store, specHash: spec.hash, epoch: epoch, to: directory.bestCheckpoint)
             state.bestCheckpointWritten = true
         }
-        schedule.endEpoch(improved: improved)
+        if let validPerplexity { schedule.endEpoch(epoch, perplexity: validPerplexity, bestBefore: bestBefore) }
         try record(MetricsRecord(kind: "epoch", epoch: epoch, step: state.step, tokens: state.tokens, seconds: wallSeconds,
                                  learningRate: optimizer.learningRate, trainLoss: trainMean,
                                  trainPerplexity: sampledLoss ? nil : Foundation.exp(trainMean),

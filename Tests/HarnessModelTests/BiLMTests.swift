@@ -185,3 +185,28 @@ struct CarriedStateTests {
         #expect(fresh != second)
     }
 }
+
+/// Where layer-input dropout acts: with `first_layer_input: false` (Kim et al. 2016) the
+/// first layer sees its input undropped, so its output in training equals its output
+/// without any dropout; by default (Zaremba et al. 2014) it does not.
+struct DropoutSiteTests {
+    @Test(arguments: [true, false])
+    func firstLayerInput(dropped: Bool) {
+        let component = LSTMComponent(layers: 2, hiddenSize: 4)
+        let stack = RecurrentStack<Double>("s", inputSize: 3, component: component,
+                                           dropout: [StandardDropout(rate: 0.5, dropsFirstLayerInput: dropped)], initScale: 0.5)
+        var generator = SeededGenerator(seed: 3)
+        _ = ParameterStore(stack.parameters, generator: &generator)
+        let arena = Arena()
+        let x: Matrix<Double> = randomMatrix(6, 3, scale: 1, seed: 4, in: arena)
+        func firstLayerOutput(training: Bool) -> [Double] {
+            let context = StepContext(training: training)
+            context.dropoutGenerator = SeededGenerator(seed: 5)
+            let y = stack.forward(x, steps: 3, batchSize: 2, carryState: false, context: context)
+            #expect(y.rows == 6)
+            return Array(UnsafeBufferPointer(start: stack.layerOutputs[0].base, count: stack.layerOutputs[0].count))
+        }
+        let evaluated = firstLayerOutput(training: false), trained = firstLayerOutput(training: true)
+        #expect((trained == evaluated) == !dropped)
+    }
+}

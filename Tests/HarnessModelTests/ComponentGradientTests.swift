@@ -38,14 +38,15 @@ struct ComponentGradientTests {
         #expect(check.failures.isEmpty && check.checked >= 12, "\(check.summary)")
     }
 
-    @Test(arguments: [CharCNNConfiguration.Activation.tanh, .relu])
-    func charCNN(activation: CharCNNConfiguration.Activation) {
+    @Test(arguments: [(CharCNNConfiguration.Activation.tanh, true), (.relu, true), (.tanh, false)])
+    func charCNN(activation: CharCNNConfiguration.Activation, projects: Bool) {
         var configuration = CharCNNConfiguration()
         configuration.characterEmbeddingSize = 3
         configuration.filters = [.init(1, 2), .init(2, 3), .init(3, 2)]
         configuration.activation = activation
         configuration.highwayLayers = 2
-        configuration.outputSize = 4
+        configuration.projects = projects
+        configuration.outputSize = projects ? 4 : 7   // without a projection: the 7 filters (Kim et al. 2016)
         let table = CharacterTable(tokens: [.sentenceEnd, .sentenceStart, .word("ab"), .word("cab"), .word("bébé")],
                                    maxCharacters: 6)
         let encoder = CharCNNEncoder<Double>(configuration: configuration, characters: table, initScale: 0.6)

@@ -149,8 +149,8 @@ struct ProbeTests {
             Probe.load(encoder.highways[i].weight, f.highway_weights[i])
             Probe.load(encoder.highways[i].bias, f.highway_biases[i])
         }
-        Probe.load(encoder.projection.weight, f.projection_weight)
-        Probe.load(encoder.projection.bias, f.projection_bias)
+        Probe.load(encoder.projection!.weight, f.projection_weight)
+        Probe.load(encoder.projection!.bias, f.projection_bias)
         let arena = Arena()
         let context = StepContext(training: true)
         let y = encoder.forward(ids: f.token_ids, count: f.token_ids.count, context: context)
@@ -166,8 +166,8 @@ struct ProbeTests {
             expectClose(encoder.highways[i].weight.gradient, f.grad_highway_weights[i], "d highway\(i) weight", tolerance: tolerance)
             expectClose(encoder.highways[i].bias.gradient, f.grad_highway_biases[i], "d highway\(i) bias", tolerance: tolerance)
         }
-        expectClose(encoder.projection.weight.gradient, f.grad_projection_weight, "d projection weight", tolerance: tolerance)
-        expectClose(encoder.projection.bias.gradient, f.grad_projection_bias, "d projection bias", tolerance: tolerance)
+        expectClose(encoder.projection!.weight.gradient, f.grad_projection_weight, "d projection weight", tolerance: tolerance)
+        expectClose(encoder.projection!.bias.gradient, f.grad_projection_bias, "d projection bias", tolerance: tolerance)
     }
 
     @Test func charCNNMatchesPyTorchInDouble() { charCNN(Double.self, tolerance: 1e-12) }

@@ -104,6 +104,12 @@ struct SpecErrorTests {
              expected: ["s.yaml:5:44: error: filter width 7 exceeds max_characters 5"]),
         Case(name: "malformed filter", yaml: base.replacingOccurrences(of: "{type: word, dim: 8}", with: "{type: char-cnn, filters: [[3]]}"),
              expected: ["s.yaml:5:45: error: expected a filter [width, count] of positive integers in 'filters', found a list"]),
+        Case(name: "output_dim without a projection", yaml: base.replacingOccurrences(
+                 of: "{type: word, dim: 8}", with: "{type: char-cnn, projection: false, output_dim: 64}"),
+             expected: ["s.yaml:5:66: error: 'output_dim' needs a projection: without one (projection: false) the token "
+                        + "representation has the filters' 512 columns"]),
+        Case(name: "plateau compared with an unknown epoch", yaml: base + "  schedule: {type: plateau, compare_with: worst}\n",
+             expected: ["s.yaml:9:43: error: unknown compare_with 'worst' for 'training.schedule'"]),
         Case(name: "adaptive cutoffs out of order", yaml: base.replacingOccurrences(
                  of: "training:\n", with: "  output: {type: adaptive-softmax, cutoffs: [10, 5]}\ntraining:\n"),
              expected: ["s.yaml:7:50: error: 'cutoffs' must increase strictly: 5 follows 10"]),

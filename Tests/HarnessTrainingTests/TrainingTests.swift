@@ -177,10 +177,49 @@ struct ScheduleTests {
         #expect(rates == [1, 1, 1, 1, 0.5, 0.25])
     }
 
+    /// The rate after each epoch when `component` sees `perplexities`, validated as the
+    /// trainer validates (best so far from early stopping's bookkeeping); with `resumeAfter`,
+    /// the schedule is rebuilt from its snapshot after that many epochs, as a resumed run.
+    private func rates(_ component: PlateauSchedule, initialRate: Double, perplexities: [Double], resumeAfter: Int? = nil) -> [Double] {
+        var s = LearningRateSchedule(component, initialRate: initialRate)
+        var stopping = EarlyStopping(patience: nil)
+        var rates: [Double] = []
+        for (index, perplexity) in perplexities.enumerated() {
+            if index == resumeAfter {
+                let snapshot = s.snapshot
+                s = LearningRateSchedule(component, initialRate: initialRate)
+                s.snapshot = snapshot
+            }
+            let bestBefore = stopping.best.isFinite ? stopping.best : nil
+            _ = stopping.record(perplexity, epoch: index + 1)
+            s.endEpoch(index + 1, perplexity: perplexity, bestBefore: bestBefore)
+            rates.append(s.rate)
+        }
+        return rates
+    }
+
     @Test func plateauDropsAfterPatience() {
-        var s = LearningRateSchedule(PlateauSchedule(factor: 0.25, patience: 1), initialRate: 20)
-        for improved in [true, false, false, false, true] { s.endEpoch(improved: improved) }
-        #expect(s.rate == 5)  // one drop after two epochs without improvement
+        // One drop after two epochs without improvement on the best (100).
+        #expect(rates(PlateauSchedule(factor: 0.25, patience: 1), initialRate: 20, perplexities: [100, 101, 102, 103, 90])
+                == [20, 20, 5, 5, 5])
+    }
+
+    /// Kim et al. 2016: ×0.5 when an epoch improves on the previous one by less than 1
+    /// perplexity point, from the third epoch on.
+    @Test func plateauAgainstThePreviousEpochWithAThreshold() {
+        let kim = PlateauSchedule(factor: 0.5, patience: 0, threshold: 1, reference: .previous, afterEpoch: 2)
+        let perplexities: [Double] = [300, 299.5, 150, 149.5, 140, 141, 139.5]
+        // Epoch 2 improves by 0.5 but is not judged; 4 by 0.5 and 6 not at all: drops;
+        // 7 improves on the previous epoch (141) by 1.5: no drop.
+        #expect(rates(kim, initialRate: 1, perplexities: perplexities) == [1, 1, 1, 0.5, 0.5, 0.25, 0.25])
+        // Against the best (140), epoch 7 improves by 0.5 only: a third drop.
+        var best = kim
+        best.reference = .best
+        #expect(rates(best, initialRate: 1, perplexities: perplexities) == [1, 1, 1, 0.5, 0.5, 0.25, 0.125])
+        // A resumed run carries the previous epoch's perplexity in its checkpoint.
+        for epochs in 1..<perplexities.count {
+            #expect(rates(kim, initialRate: 1, perplexities: perplexities, resumeAfter: epochs) == [1, 1, 1, 0.5, 0.5, 0.25, 0.25])
+        }
     }
 
     @Test func earlyStoppingCountsEpochsWithoutImprovement() {

@@ -10,7 +10,17 @@ extension Component where Product == any TokenEncoderComponent {
         c.activation = CharCNNConfiguration.Activation(
             rawValue: r.choice("activation", of: ["tanh", "relu"], default: "tanh", doc: "after max-pooling") ?? "tanh") ?? .tanh
         c.highwayLayers = r.int("highway_layers", default: 2, range: 0...16, doc: "highway layers")
-        c.outputSize = r.int("output_dim", default: 256, range: 1...65_536, doc: "token representation size D")
+        c.projects = r.bool("projection", default: true,
+                            doc: "a linear map to output_dim after the highways (bilm-tf); false: the highway output of F = Σ filters columns is the token representation (Kim et al. 2016)")
+        if c.projects {
+            c.outputSize = r.int("output_dim", default: 256, range: 1...65_536, doc: "token representation size D")
+        } else {
+            if r.node("output_dim") != nil {
+                r.source.error("'output_dim' needs a projection: without one (projection: false) the token representation has the filters' \(c.filterTotal) columns",
+                               at: r.valueLocation(of: "output_dim"))
+            }
+            c.outputSize = c.filterTotal
+        }
         c.maxCharacterCount = r.int("max_characters", default: 50, range: 3...1000, doc: "characters per token, markers included")
         if let widest = c.filters.map(\.width).max(), widest > c.maxCharacterCount {
             r.source.error("filter width \(widest) exceeds max_characters \(c.maxCharacterCount)", at: r.valueLocation(of: "filters"))
