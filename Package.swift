@@ -163,7 +163,7 @@ let package = Package(
         // Tests
         .testTarget(
             name: "HarnessKernelsTests",
-            dependencies: ["HarnessKernels"]
+            dependencies: ["HarnessKernels", "PackedKernels"]
         ),
         .testTarget(
             name: "HarnessSpecTests",

@@ -1,4 +1,6 @@
+import PackedKernels
 import RealModule
+
 /// Fused log-softmax + cross-entropy over the rows of a logits matrix.
 ///
 /// For row r with logits z (length V) and target y:
@@ -14,15 +16,23 @@ import RealModule
 ///   - weights: (N) 1 for a real target, 0 for padding; nil means all real.
 ///   - gradientScale: multiplier of each row's gradient (e.g. 1/number of targets).
 ///   - rowLosses: (N) receives loss_r (0 for padding rows).
+///   - variant: the C kernels' variant for `Float` (default `KernelVariant.selected`).
 /// - Returns: Σ_r weight_r · loss_r, summed in Double.
 @discardableResult
 @inlinable
 public func softmaxCrossEntropy<T: Scalar>(
     logits: Matrix<T>, targets: UnsafePointer<Int32>, weights: UnsafePointer<T>?,
-    gradientScale: T?, rowLosses: UnsafeMutablePointer<T>? = nil
+    gradientScale: T?, rowLosses: UnsafeMutablePointer<T>? = nil, variant: KernelVariant? = nil
 ) -> Double {
+    /// m = max z and z ← e^{z − m} in place; (m, Σ e^{z − m}).
+    func exponentiate(_ v: Int, _ z: UnsafeMutablePointer<T>) -> (T, T) {
+        guard T.self == Float.self else { return softmaxExponentials(v, z) }
+        var m: Float = 0
+        let s = harness_softmax_exp_f32((variant ?? .selected).c, v, floats(z), &m)
+        return (T(m), T(s))
+    }
+
     let v = logits.columns
-    let w = T.Vector.scalarCount
     var total = 0.0
     for r in 0..<logits.rows {
         let z = logits.row(r)
@@ -35,31 +45,7 @@ public func softmaxCrossEntropy<T: Scalar>(
         let y = Int(targets[r])
         precondition(y >= 0 && y < v, "target \(y) outside the \(v) classes")
         let target = z[y]
-        // Max.
-        var maxVector = T.Vector(repeating: -T.greatestFiniteMagnitude)
-        var j = 0
-        while j + w <= v {
-            maxVector = T.maximum(maxVector, z.vector(at: j))
-            j += w
-        }
-        var m = maxVector.max()
-        while j < v { m = max(m, z[j]); j += 1 }
-        // e^{z - m} in place, and its sum.
-        let shift = T.Vector(repeating: m)
-        var sumVector = T.Vector(repeating: 0)
-        j = 0
-        while j + w <= v {
-            let e = T.exp(z.vector(at: j) - shift)
-            z.setVector(e, at: j)
-            sumVector += e
-            j += w
-        }
-        var s = sumVector.sum()
-        if j < v {
-            let e = T.exp(z.partialVector(at: j, count: v - j) - shift)
-            z.setPartialVector(e, at: j, count: v - j)
-            for lane in 0..<(v - j) { s += e[lane] }
-        }
+        let (m, s) = exponentiate(v, z)
         let loss = T.log(s) + m - target
         rowLosses?[r] = loss
         total += Double(weight) * Double(loss)
@@ -70,4 +56,36 @@ public func softmaxCrossEntropy<T: Scalar>(
         }
     }
     return total
+}
+
+/// One row of `softmaxCrossEntropy` in Swift SIMD: m = max z and z ← e^{z − m} in place;
+/// returns (m, Σ e^{z − m}): 16-lane (Float) or 8-lane (Double) partial sums, then their
+/// lanes in order, then the tail's. `harness_softmax_exp_f32` gives the same bits.
+@inlinable
+public func softmaxExponentials<T: Scalar>(_ v: Int, _ z: UnsafeMutablePointer<T>) -> (max: T, sum: T) {
+    let w = T.Vector.scalarCount
+    var maxVector = T.Vector(repeating: -T.greatestFiniteMagnitude)
+    var j = 0
+    while j + w <= v {
+        maxVector = T.maximum(maxVector, z.vector(at: j))
+        j += w
+    }
+    var m = maxVector.max()
+    while j < v { m = max(m, z[j]); j += 1 }
+    let shift = T.Vector(repeating: m)
+    var sumVector = T.Vector(repeating: 0)
+    j = 0
+    while j + w <= v {
+        let e = T.exp(z.vector(at: j) - shift)
+        z.setVector(e, at: j)
+        sumVector += e
+        j += w
+    }
+    var s = sumVector.sum()
+    if j < v {
+        let e = T.exp(z.partialVector(at: j, count: v - j) - shift)
+        z.setPartialVector(e, at: j, count: v - j)
+        for lane in 0..<(v - j) { s += e[lane] }
+    }
+    return (m, s)
 }

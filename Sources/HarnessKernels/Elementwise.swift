@@ -1,3 +1,5 @@
+import PackedKernels
+
 /// Elementwise and row-wise kernels on raw buffers. Each is a direct loop over SIMD
 /// vectors with a scalar tail, so that it vectorises whatever the element type.
 
@@ -72,20 +74,23 @@ public func maskClamped<T: Scalar>(_ n: Int, gradient dx: UnsafeMutablePointer<T
     while i < n { if x[i] > limit || x[i] < -limit { dx[i] = 0 }; i += 1 }
 }
 
-/// In place x ← σ(x).
+/// In place x ← σ(x): the C kernels of `variant` (default `KernelVariant.selected`) for
+/// `Float`, Swift SIMD otherwise (the same bits).
 @inlinable
 @inline(__always)
-public func sigmoidInPlace<T: Scalar>(_ n: Int, _ x: UnsafeMutablePointer<T>) {
+public func sigmoidInPlace<T: Scalar>(_ n: Int, _ x: UnsafeMutablePointer<T>, variant: KernelVariant? = nil) {
+    if T.self == Float.self { harness_sigmoid_f32((variant ?? .selected).c, n, floats(x)); return }
     let w = T.Vector.scalarCount
     var i = 0
     while i + w <= n { x.setVector(T.sigmoid(x.vector(at: i)), at: i); i += w }
     if i < n { x.setPartialVector(T.sigmoid(x.partialVector(at: i, count: n - i)), at: i, count: n - i) }
 }
 
-/// In place x ← tanh(x).
+/// In place x ← tanh(x), as `sigmoidInPlace` chooses its kernels.
 @inlinable
 @inline(__always)
-public func tanhInPlace<T: Scalar>(_ n: Int, _ x: UnsafeMutablePointer<T>) {
+public func tanhInPlace<T: Scalar>(_ n: Int, _ x: UnsafeMutablePointer<T>, variant: KernelVariant? = nil) {
+    if T.self == Float.self { harness_tanh_f32((variant ?? .selected).c, n, floats(x)); return }
     let w = T.Vector.scalarCount
     var i = 0
     while i + w <= n { x.setVector(T.tanh(x.vector(at: i)), at: i); i += w }

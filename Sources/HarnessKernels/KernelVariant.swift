@@ -52,7 +52,7 @@ public enum KernelVariant: Int, CaseIterable, Sendable, CustomStringConvertible 
 
     init(_ value: harness_kernels) { self = KernelVariant(rawValue: Int(value.rawValue)) ?? .generic }
 
-    var c: harness_kernels { harness_kernels(rawValue: UInt32(rawValue)) }
+    @usableFromInline var c: harness_kernels { harness_kernels(rawValue: UInt32(rawValue)) }
 
     /// "generic", "avx2" or "avx512".
     public var description: String { String(cString: harness_kernels_name(c)) }

@@ -44,3 +44,14 @@ extension UnsafeMutablePointer where Pointee: Scalar {
         if lanes == Pointee.Vector.scalarCount { setVector(value, at: offset) } else { setPartialVector(value, at: offset, count: lanes) }
     }
 }
+
+/// `p` as a Float pointer, for the C kernels, where the caller has checked that T is Float.
+@inlinable
+@inline(__always)
+func floats<T>(_ p: UnsafePointer<T>) -> UnsafePointer<Float> { UnsafeRawPointer(p).assumingMemoryBound(to: Float.self) }
+
+@inlinable
+@inline(__always)
+func floats<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+}

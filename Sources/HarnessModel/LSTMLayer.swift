@@ -153,8 +153,9 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
             let cellOut = projectionWeight == nil ? outputs.rows((t + 1) * b ..< (t + 2) * b) : hidden.rows(t * b ..< (t + 1) * b)
             for r in 0..<b {
                 let previous = t == 0 ? initialCell.row(r) : cellRaw.row((t - 1) * b + r)
-                cellForward(gates: g.row(r), previousCell: previous, clipPrevious: t > 0,
-                            cell: cellRaw.row(t * b + r), cellTanh: cellTanh.row(t * b + r), hidden: cellOut.row(r))
+                LSTMCellKernels.forward(hidden: h, gates: g.row(r), previousCell: previous, clipPrevious: t > 0, cellClip: cellClip,
+                                        cell: cellRaw.row(t * b + r), cellTanh: cellTanh.row(t * b + r), hiddenOut: cellOut.row(r),
+                                        variant: context.kernelVariant)
             }
             if let projection {
                 let out = outputs.rows((t + 1) * b ..< (t + 2) * b)
@@ -221,8 +222,9 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
                 let out = outputs.rows((t + 1) * b ..< (t + 1) * b + live)
                 let cellOut = hidden.map { $0.rows(0 ..< live) } ?? out
                 for r in 0..<live {
-                    cellForward(gates: g.row(r), previousCell: previousCell.row(r), clipPrevious: t > 0,
-                                cell: cell.row(r), cellTanh: cellTanh.row(r), hidden: cellOut.row(r))
+                    LSTMCellKernels.forward(hidden: h, gates: g.row(r), previousCell: previousCell.row(r), clipPrevious: t > 0,
+                                            cellClip: cellClip, cell: cell.row(r), cellTanh: cellTanh.row(r), hiddenOut: cellOut.row(r),
+                                            variant: context.kernelVariant)
                 }
                 if let projection {
                     gemm(cellOut, projection, into: out)
@@ -299,9 +301,10 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
             }
             for r in 0..<b {
                 let previous = t == 0 ? initialCell.row(r) : cellRaw.row((t - 1) * b + r)
-                cellBackward(gates: gates.row(t * b + r), cell: cellRaw.row(t * b + r),
-                             cellTanh: cellTanh.row(t * b + r), previousCell: previous, clipPrevious: t > 0,
-                             dHidden: dCellOut.row(r), dCell: dCellNext.row(r), dGates: dGates.row(t * b + r))
+                LSTMCellKernels.backward(hidden: h, gates: gates.row(t * b + r), cell: cellRaw.row(t * b + r),
+                                         cellTanh: cellTanh.row(t * b + r), previousCell: previous, clipPrevious: t > 0,
+                                         cellClip: cellClip, dHidden: dCellOut.row(r), dCell: dCellNext.row(r),
+                                         dGates: dGates.row(t * b + r), variant: context.kernelVariant)
             }
             if t > 0 {
                 gemm(dGates.rows(t * b ..< (t + 1) * b), recurrent, into: dOutputs.rows((t - 1) * b ..< t * b), accumulate: true)
@@ -351,69 +354,5 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
         multiply(w.count, w.base, mask, into: dropped.base)
         effectiveRecurrent = dropped
         recurrentMask = mask
-    }
-
-    // MARK: Fused pointwise cell kernels (one row of the batch).
-
-    @inline(__always)
-    private func clipped(_ v: T.Vector) -> T.Vector {
-        guard let cellClip else { return v }
-        return T.clamp(v, limit: cellClip)
-    }
-
-    /// gates (4H) pre-activations → activations in place; writes c (unclipped), tanh(c), σ(o)·tanh(c).
-    @inline(__always)
-    private func cellForward(gates: UnsafeMutablePointer<T>, previousCell: UnsafeMutablePointer<T>, clipPrevious: Bool,
-                             cell: UnsafeMutablePointer<T>, cellTanh: UnsafeMutablePointer<T>,
-                             hidden: UnsafeMutablePointer<T>) {
-        let h = component.hiddenSize, w = T.Vector.scalarCount
-        var j = 0
-        while j < h {
-            let lanes = min(w, h - j)
-            let i = T.sigmoid(gates.vector(at: j, lanes: lanes))
-            let f = T.sigmoid(gates.vector(at: h + j, lanes: lanes))
-            let g = T.tanh(gates.vector(at: 2 * h + j, lanes: lanes))
-            let o = T.sigmoid(gates.vector(at: 3 * h + j, lanes: lanes))
-            gates.setVector(i, at: j, lanes: lanes)
-            gates.setVector(f, at: h + j, lanes: lanes)
-            gates.setVector(g, at: 2 * h + j, lanes: lanes)
-            gates.setVector(o, at: 3 * h + j, lanes: lanes)
-            var previous = previousCell.vector(at: j, lanes: lanes)
-            if clipPrevious { previous = clipped(previous) }
-            let raw = f * previous + i * g
-            cell.setVector(raw, at: j, lanes: lanes)
-            let tc = T.tanh(clipped(raw))
-            cellTanh.setVector(tc, at: j, lanes: lanes)
-            hidden.setVector(o * tc, at: j, lanes: lanes)
-            j += w
-        }
-    }
-
-    /// dHidden = ∂L/∂(σ(o)·tanh(c)); dCell carries ∂L/∂c from t+1 in and ∂L/∂c_{t−1} out.
-    @inline(__always)
-    private func cellBackward(gates: UnsafeMutablePointer<T>, cell: UnsafeMutablePointer<T>,
-                              cellTanh: UnsafeMutablePointer<T>, previousCell: UnsafeMutablePointer<T>,
-                              clipPrevious: Bool, dHidden: UnsafeMutablePointer<T>,
-                              dCell: UnsafeMutablePointer<T>, dGates: UnsafeMutablePointer<T>) {
-        let h = component.hiddenSize, w = T.Vector.scalarCount
-        let one = T.Vector(repeating: 1)
-        var j = 0
-        while j < h {
-            let lanes = min(w, h - j)
-            let i = gates.vector(at: j, lanes: lanes), f = gates.vector(at: h + j, lanes: lanes)
-            let g = gates.vector(at: 2 * h + j, lanes: lanes), o = gates.vector(at: 3 * h + j, lanes: lanes)
-            let tc = cellTanh.vector(at: j, lanes: lanes)
-            let dh = dHidden.vector(at: j, lanes: lanes)
-            var dc = dCell.vector(at: j, lanes: lanes) + dh * o * (one - tc * tc)
-            if let cellClip { dc = T.zeroWhereClamped(dc, input: cell.vector(at: j, lanes: lanes), limit: cellClip) }
-            var previous = previousCell.vector(at: j, lanes: lanes)
-            if clipPrevious { previous = clipped(previous) }
-            dGates.setVector(dc * g * i * (one - i), at: j, lanes: lanes)
-            dGates.setVector(dc * previous * f * (one - f), at: h + j, lanes: lanes)
-            dGates.setVector(dc * i * (one - g * g), at: 2 * h + j, lanes: lanes)
-            dGates.setVector(dh * tc * o * (one - o), at: 3 * h + j, lanes: lanes)
-            dCell.setVector(dc * f, at: j, lanes: lanes)
-            j += w
-        }
     }
 }

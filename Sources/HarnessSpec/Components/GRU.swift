@@ -101,8 +101,9 @@ public final class GRULayer<T: Scalar>: RecurrentLayer {
             for r in 0..<b { hiddenGates.row(r).update(from: recurrentBias.value.base, count: 3 * h) }
             gemm(outputs.rows(t * b ..< (t + 1) * b), recurrent, into: hiddenGates, accumulate: true)
             for r in 0..<b {
-                cellForward(gates: gates.row(t * b + r), hiddenGates: hiddenGates.row(r), hiddenN: hiddenN.row(t * b + r),
-                            previous: outputs.row(t * b + r), output: outputs.row((t + 1) * b + r))
+                GRUCellKernels.forward(hidden: h, gates: gates.row(t * b + r), hiddenGates: hiddenGates.row(r),
+                                       hiddenN: hiddenN.row(t * b + r), previous: outputs.row(t * b + r),
+                                       output: outputs.row((t + 1) * b + r), variant: context.kernelVariant)
             }
         }
         if let state, steps > 0 { state.h.base.update(from: outputs.row(steps * b), count: b * h) }
@@ -121,9 +122,10 @@ public final class GRULayer<T: Scalar>: RecurrentLayer {
         let recurrent = packedRecurrentWeight(transposed: false, context: context)
         for t in stride(from: steps - 1, through: 0, by: -1) {
             for r in 0..<b {
-                cellBackward(gates: gates.row(t * b + r), hiddenN: hiddenN.row(t * b + r), previous: outputs.row(t * b + r),
-                             dOutput: dOutputs.row(t * b + r), dPrevious: t > 0 ? dOutputs.row((t - 1) * b + r) : nil,
-                             dInputGates: dInputGates.row(t * b + r), dHiddenGates: dHiddenGates.row(t * b + r))
+                GRUCellKernels.backward(hidden: h, gates: gates.row(t * b + r), hiddenN: hiddenN.row(t * b + r),
+                                        previous: outputs.row(t * b + r), dOutput: dOutputs.row(t * b + r),
+                                        dPrevious: t > 0 ? dOutputs.row((t - 1) * b + r) : nil, dInputGates: dInputGates.row(t * b + r),
+                                        dHiddenGates: dHiddenGates.row(t * b + r), variant: context.kernelVariant)
             }
             if t > 0 {
                 gemm(dHiddenGates.rows(t * b ..< (t + 1) * b), recurrent, into: dOutputs.rows((t - 1) * b ..< t * b), accumulate: true)
@@ -143,57 +145,5 @@ public final class GRULayer<T: Scalar>: RecurrentLayer {
     private func packedRecurrentWeight(transposed: Bool, context: StepContext) -> PackedMatrix<T> {
         let pack = PackedMatrix<T>.shouldPack(batchInvariant: context.batchInvariant, override: context.packsWeights)
         return PackedMatrix(recurrentWeight.value, transposed: transposed, arena: context.arena, pack: pack, variant: context.kernelVariant)
-    }
-
-    // MARK: Fused pointwise kernels (one row of the batch).
-
-    /// gates (3H): [r z n]ₓ in, activations r, z, n out; hiddenGates (3H): [r z n]ₕ;
-    /// writes nₕ and h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}.
-    @inline(__always)
-    private func cellForward(gates: UnsafeMutablePointer<T>, hiddenGates: UnsafeMutablePointer<T>, hiddenN: UnsafeMutablePointer<T>,
-                             previous: UnsafeMutablePointer<T>, output: UnsafeMutablePointer<T>) {
-        let h = hiddenSize, w = T.Vector.scalarCount
-        let one = T.Vector(repeating: 1)
-        var j = 0
-        while j < h {
-            let lanes = min(w, h - j)
-            let r = T.sigmoid(gates.vector(at: j, lanes: lanes) + hiddenGates.vector(at: j, lanes: lanes))
-            let z = T.sigmoid(gates.vector(at: h + j, lanes: lanes) + hiddenGates.vector(at: h + j, lanes: lanes))
-            let hn = hiddenGates.vector(at: 2 * h + j, lanes: lanes)
-            let n = T.tanh(gates.vector(at: 2 * h + j, lanes: lanes) + r * hn)
-            gates.setVector(r, at: j, lanes: lanes)
-            gates.setVector(z, at: h + j, lanes: lanes)
-            gates.setVector(n, at: 2 * h + j, lanes: lanes)
-            hiddenN.setVector(hn, at: j, lanes: lanes)
-            output.setVector((one - z) * n + z * previous.vector(at: j, lanes: lanes), at: j, lanes: lanes)
-            j += w
-        }
-    }
-
-    /// dOutput = ∂L/∂h_t (complete); adds ∂L/∂h_{t−1} through z into dPrevious and writes
-    /// the gradients of the input and hidden gate pre-activations.
-    @inline(__always)
-    private func cellBackward(gates: UnsafeMutablePointer<T>, hiddenN: UnsafeMutablePointer<T>, previous: UnsafeMutablePointer<T>,
-                              dOutput: UnsafeMutablePointer<T>, dPrevious: UnsafeMutablePointer<T>?,
-                              dInputGates: UnsafeMutablePointer<T>, dHiddenGates: UnsafeMutablePointer<T>) {
-        let h = hiddenSize, w = T.Vector.scalarCount
-        let one = T.Vector(repeating: 1)
-        var j = 0
-        while j < h {
-            let lanes = min(w, h - j)
-            let r = gates.vector(at: j, lanes: lanes), z = gates.vector(at: h + j, lanes: lanes), n = gates.vector(at: 2 * h + j, lanes: lanes)
-            let dh = dOutput.vector(at: j, lanes: lanes)
-            let dnPre = dh * (one - z) * (one - n * n)
-            let dzPre = dh * (previous.vector(at: j, lanes: lanes) - n) * z * (one - z)
-            let drPre = dnPre * hiddenN.vector(at: j, lanes: lanes) * r * (one - r)
-            dInputGates.setVector(drPre, at: j, lanes: lanes)
-            dInputGates.setVector(dzPre, at: h + j, lanes: lanes)
-            dInputGates.setVector(dnPre, at: 2 * h + j, lanes: lanes)
-            dHiddenGates.setVector(drPre, at: j, lanes: lanes)
-            dHiddenGates.setVector(dzPre, at: h + j, lanes: lanes)
-            dHiddenGates.setVector(dnPre * r, at: 2 * h + j, lanes: lanes)
-            if let dPrevious { dPrevious.setVector(dPrevious.vector(at: j, lanes: lanes) + dh * z, at: j, lanes: lanes) }
-            j += w
-        }
     }
 }
