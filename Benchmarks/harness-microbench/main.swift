@@ -99,12 +99,56 @@ func softmaxRate() -> Double {
 }
 
 if CommandLine.arguments.contains("--kernels") {
+    // The pointwise kernels, ns per element: the portable Swift SIMD code (what ran before
+    // the C variants; in a flag-free build its 16 lanes are four xmm registers) and every
+    // C variant this CPU runs. All give the same bits (PointwiseKernelTests).
     let arena = Arena()
-    let logits = random(700, 10_000, arena, seed: 9)
-    let targets = [Int32](repeating: 3, count: 700)
-    let ce = median { _ = softmaxCrossEntropy(logits: logits, targets: targets, weights: nil, gradientScale: 1) }
-    let t = median { tanhInPlace(logits.count, logits.base) }
-    print(String(format: "cross-entropy %.2f ns/element, tanh %.2f ns/element", ce / 7e6 * 1e9, t / 7e6 * 1e9))
+    let rows = 32, h = 512                                    // config C's batch and LSTMP cell
+    let gates = random(rows, 4 * h, arena, seed: 12), previous = random(rows, h, arena, seed: 13)
+    let cell = arena.matrix(rows, h, of: Float.self), cellTanh = arena.matrix(rows, h, of: Float.self)
+    let hidden = arena.matrix(rows, h, of: Float.self), dCell = random(rows, h, arena, seed: 14)
+    let dGates = arena.matrix(rows, 4 * h, of: Float.self)
+    let logits = random(70, 10_000, arena, seed: 9), work = arena.matrix(70, 10_000, of: Float.self)
+    let cellElements = Double(rows * h) / 1e9, logitElements = Double(logits.count) / 1e9
+    func report(_ name: String, forward: () -> Void, backward: () -> Void, softmax: () -> Void) {
+        print(String(format: "%@ LSTM cell forward %.2f, backward %.2f ns/unit; softmax exponentials %.3f ns/logit",
+                     name.padding(toLength: 9, withPadding: " ", startingAt: 0), median(forward) / cellElements, median(backward) / cellElements, median(softmax) / logitElements))
+    }
+    let clip: Float = 3
+    report("portable", forward: {
+        for r in 0..<rows {
+            LSTMCellKernels.portableForward(hidden: h, gates: gates.row(r), previousCell: previous.row(r), clipPrevious: true,
+                                            cellClip: clip, cell: cell.row(r), cellTanh: cellTanh.row(r), hiddenOut: hidden.row(r))
+        }
+    }, backward: {
+        for r in 0..<rows {
+            LSTMCellKernels.portableBackward(hidden: h, gates: gates.row(r), cell: cell.row(r), cellTanh: cellTanh.row(r),
+                                             previousCell: previous.row(r), clipPrevious: true, cellClip: clip,
+                                             dHidden: hidden.row(r), dCell: dCell.row(r), dGates: dGates.row(r))
+        }
+    }, softmax: {
+        work.base.update(from: logits.base, count: logits.count)
+        for r in 0..<work.rows { _ = softmaxExponentials(work.columns, work.row(r)) }
+    })
+    for variant in KernelVariant.runnable {
+        report(variant.description, forward: {
+            for r in 0..<rows {
+                LSTMCellKernels.forward(hidden: h, gates: gates.row(r), previousCell: previous.row(r), clipPrevious: true,
+                                        cellClip: clip, cell: cell.row(r), cellTanh: cellTanh.row(r), hiddenOut: hidden.row(r),
+                                        variant: variant)
+            }
+        }, backward: {
+            for r in 0..<rows {
+                LSTMCellKernels.backward(hidden: h, gates: gates.row(r), cell: cell.row(r), cellTanh: cellTanh.row(r),
+                                         previousCell: previous.row(r), clipPrevious: true, cellClip: clip,
+                                         dHidden: hidden.row(r), dCell: dCell.row(r), dGates: dGates.row(r), variant: variant)
+            }
+        }, softmax: {
+            work.base.update(from: logits.base, count: logits.count)
+            _ = softmaxCrossEntropy(logits: work, targets: [Int32](repeating: 3, count: work.rows), weights: nil,
+                                    gradientScale: nil, variant: variant)
+        })
+    }
 }
 if CommandLine.arguments.contains("--packed-gemm") {
     // The per-timestep products of config C (32 rows: LSTMP 512/128) and B (20 rows: LSTM
