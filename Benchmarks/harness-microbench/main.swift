@@ -112,7 +112,7 @@ if CommandLine.arguments.contains("--kernels") {
     let cellElements = Double(rows * h) / 1e9, logitElements = Double(logits.count) / 1e9
     func report(_ name: String, forward: () -> Void, backward: () -> Void, softmax: () -> Void) {
         print(String(format: "%@ LSTM cell forward %.2f, backward %.2f ns/unit; softmax exponentials %.3f ns/logit",
-                     name.padding(toLength: 9, withPadding: " ", startingAt: 0), median(forward) / cellElements, median(backward) / cellElements, median(softmax) / logitElements))
+                     name.padding(toLength: 9, withPad: " ", startingAt: 0), median(forward) / cellElements, median(backward) / cellElements, median(softmax) / logitElements))
     }
     let clip: Float = 3
     report("portable", forward: {

@@ -58,10 +58,17 @@ public struct Vocabulary: Sendable, Equatable {
         self.init(tokens: ordered.map(\.key.token), counts: ordered.map(\.value))
     }
 
+    /// bilm-tf's names of the special tokens (its vocabulary files start with `</S>`,
+    /// `<S>`, `<UNK>`; README of allenai/bilm-tf) and the harness's.
+    public static let bilmSpecials = ["</S>": eos, "<S>": bos, "<UNK>": unk]
+
     /// A given vocabulary: one token per line, most frequent first. `<eos>` and `<unk>`
-    /// (and `<bos>` when asked) are appended if the file lacks them.
+    /// (and `<bos>` when asked) are appended if the file lacks them. A bilm-tf vocabulary
+    /// (one with `</S>` and `<UNK>`) is read with its `</S>`, `<S>`, `<UNK>` as the
+    /// harness's `<eos>`, `<bos>`, `<unk>`, at the places the file gives them.
     public init(file path: String, withBeginOfSentence: Bool) throws {
         let lines = try TextFile.read(path)
+        let isBilm = lines.contains(["</S>"]) && lines.contains(["<UNK>"])
         var tokens: [String] = []
         var seen = Set<TokenKey>()
         for (number, line) in lines.enumerated() {
@@ -69,10 +76,12 @@ public struct Vocabulary: Sendable, Equatable {
             guard line.count == 1 else {
                 throw DataError("expected one token per line, found \(line.count)", file: path, line: number + 1)
             }
-            guard seen.insert(TokenKey(line[0])).inserted else {
-                throw DataError("token '\(line[0])' is listed twice", file: path, line: number + 1)
+            let token = isBilm ? Self.bilmSpecials[line[0]] ?? line[0] : line[0]
+            guard seen.insert(TokenKey(token)).inserted else {
+                let also = token == line[0] ? "" : " (bilm-tf's \(line[0]), read as \(token))"
+                throw DataError("token '\(line[0])' is listed twice\(also)", file: path, line: number + 1)
             }
-            tokens.append(line[0])
+            tokens.append(token)
         }
         for special in [Self.eos, Self.unk] + (withBeginOfSentence ? [Self.bos] : []) where !seen.contains(TokenKey(special)) {
             tokens.append(special)

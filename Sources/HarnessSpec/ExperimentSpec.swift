@@ -37,7 +37,13 @@ public struct ExperimentSpec: Sendable {
 /// points and its Slurm tasks run in the sweep's). The spec's text, and so its id, keeps
 /// the path as written.
 public struct DataSpec: Sendable, Equatable {
+    /// The train split as the spec names it: a file, a glob pattern, or a list of them
+    /// (joined by ", "), absolute. `trainShards` are the files it names.
     public var train: String
+    /// The training files in reading order: a pattern's matches in byte order of their
+    /// paths, a list's entries in list order; their lines are read one file after the
+    /// other (a stream crosses from one file into the next).
+    public var trainShards: [String]
     public var valid: String?
     public var test: String?
     public var minCount: Int
@@ -52,10 +58,24 @@ public struct DataSpec: Sendable, Equatable {
     public var evalBatchSize: Int
 
     public static func == (a: DataSpec, b: DataSpec) -> Bool {
-        a.train == b.train && a.valid == b.valid && a.test == b.test && a.minCount == b.minCount
+        a.train == b.train && a.trainShards == b.trainShards && a.valid == b.valid && a.test == b.test && a.minCount == b.minCount
             && a.maxVocabularySize == b.maxVocabularySize && a.vocabularyFile == b.vocabularyFile
             && a.maxTrainTokens == b.maxTrainTokens && a.maxEvalTokens == b.maxEvalTokens
             && a.batching.isEqual(to: b.batching) && a.evalBatchSize == b.evalBatchSize
+    }
+
+    /// The files `pattern` names: the files matching it (glob(3): `*`, `?`, `[...]` in
+    /// names) in byte order of their paths, or, without those characters, the path itself
+    /// (whether or not it exists: reading it reports that).
+    public static func shards(_ pattern: String) -> [String] {
+        guard pattern.contains(where: { "*?[".contains($0) }) else { return [pattern] }
+        var matches = glob_t()
+        defer { globfree(&matches) }
+        guard glob(pattern, 0, nil, &matches) == 0 else { return [] }
+        let paths = (0..<Int(matches.gl_pathc)).compactMap { matches.gl_pathv[$0].map { String(cString: $0) } }
+        var isDirectory: ObjCBool = false
+        return paths.filter { FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && !isDirectory.boolValue }
+            .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
     /// `path` made absolute against the working directory, `.` and `..` removed.

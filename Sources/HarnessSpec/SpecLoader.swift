@@ -101,7 +101,8 @@ public enum SpecLoader {
 
     private static func readData(_ r: MappingReader) -> DataSpec? {
         let corpus = r.string("corpus", default: "", doc: "folder with train.txt, valid.txt, test.txt")
-        let explicit = ["train", "valid", "test"].map { r.string($0, default: "", doc: "\($0) split file (instead of corpus)") }
+        let (trainText, shardPatterns) = readTrainShards(r)
+        let explicit = [trainText] + ["valid", "test"].map { r.string($0, default: "", doc: "\($0) split file (instead of corpus)") }
         var paths = explicit.map { $0.flatMap { $0.isEmpty ? nil : $0 } }
         if let corpus, !corpus.isEmpty {
             if paths.contains(where: { $0 != nil }) {
@@ -124,10 +125,42 @@ public enum SpecLoader {
         r.record("batching", reader: batchingReader, doc: "")
         let evalBatch = r.optionalInt("eval_batch_size", range: 1...100_000, doc: "default: the training batch size")
         guard let batching, let train = paths[0] else { return nil }
-        return DataSpec(train: DataSpec.absolute(train), valid: paths[1].map(DataSpec.absolute), test: paths[2].map(DataSpec.absolute),
+        var shards: [String] = []
+        for (pattern, location) in shardPatterns ?? [(train, r.valueLocation(of: "train"))] {
+            let files = DataSpec.shards(DataSpec.absolute(pattern))
+            if files.isEmpty {
+                r.source.error("no file matches '\(pattern)' in 'data.train'", at: location,
+                               note: "a pattern takes *, ? and [...] in file names (glob(3)), relative to the folder harness runs in")
+            }
+            for file in files where shards.contains(file) {
+                r.source.error("'\(file)' is named twice in 'data.train'", at: location)
+            }
+            shards += files.filter { !shards.contains($0) }
+        }
+        let trainNamed = shardPatterns.map { $0.map { DataSpec.absolute($0.0) }.joined(separator: ", ") } ?? DataSpec.absolute(train)
+        return DataSpec(train: trainNamed, trainShards: shards, valid: paths[1].map(DataSpec.absolute), test: paths[2].map(DataSpec.absolute),
                         minCount: minCount, maxVocabularySize: maxSize,
                         vocabularyFile: file.flatMap { $0.isEmpty ? nil : DataSpec.absolute($0) }, maxTrainTokens: maxTrain,
                         maxEvalTokens: maxEval, batching: batching, evalBatchSize: evalBatch ?? batching.batchSize)
+    }
+
+    /// `data.train`: a path, a glob pattern, or a list of them (shards). Returns the text
+    /// as written (for a list: its entries joined by ", ") and, for a list, each entry with
+    /// its location.
+    private static func readTrainShards(_ r: MappingReader) -> (String?, [(String, SourceLocation)]?) {
+        let doc = "train split: a file, a glob pattern (shards, read in byte order of their paths) or a list of them (in list order)"
+        guard case .sequence = r.node("train") else { return (r.string("train", default: "", doc: doc), nil) }
+        var entries: [(String, SourceLocation)] = []
+        for (node, location) in r.list("train") {
+            guard case .scalar(let scalar) = node, !scalar.string.isEmpty else {
+                r.source.error("expected a file or a pattern in 'data.train', found \(MappingReader.describe(node))", at: location)
+                continue
+            }
+            entries.append((scalar.string, location))
+        }
+        if entries.isEmpty && r.list("train").isEmpty { r.source.error("'data.train' lists no file", at: r.valueLocation(of: "train")) }
+        r.record("train", value: .list(entries.map { .scalar(MappingReader.quoted($0.0)) }), doc: doc)
+        return (entries.map(\.0).joined(separator: ", "), entries)
     }
 
     private static func readModel(_ r: MappingReader) -> ModelSpec? {

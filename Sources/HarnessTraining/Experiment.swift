@@ -37,7 +37,7 @@ public final class Experiment {
         }
         let data = spec.data
         let withBOS = data.batching.usesBeginOfSentence
-        let trainLines = loadTraining || vocabularyFile == nil ? try TextFile.read(data.train, maxTokens: data.maxTrainTokens) : []
+        let trainLines = loadTraining || vocabularyFile == nil ? try TextFile.read(data.trainShards, maxTokens: data.maxTrainTokens) : []
         if loadTraining && trainLines.allSatisfy(\.isEmpty) {
             throw DataError(trainLines.isEmpty ? "the training split is empty" : "the training split has no tokens, only blank lines",
                             file: data.train)

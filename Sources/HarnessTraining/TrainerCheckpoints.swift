@@ -116,7 +116,7 @@ extension Trainer {
     func dataChecksums() throws -> [String: String] {
         let data = spec.data
         var sums: [String: String] = [:]
-        for file in [data.train, data.valid, data.test, data.vocabularyFile].compactMap({ $0 }) {
+        for file in data.trainShards + [data.valid, data.test, data.vocabularyFile].compactMap({ $0 }) {
             do { sums[file] = try SHA256.file(file) } catch { throw DataError("cannot read the file to checksum it: \(error)", file: file) }
         }
         return sums
