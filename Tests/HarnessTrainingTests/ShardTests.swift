@@ -1,5 +1,6 @@
 import Foundation
 import HarnessData
+import HarnessKernels
 import HarnessSpec
 @testable import HarnessTraining
 import Testing
@@ -46,6 +47,9 @@ struct ShardTests {
         let listed = try spec(train: "[\(folder)/part-02.txt, \(folder)/part-00.txt]")
         #expect(listed.data.trainShards == ["\(folder)/part-02.txt", "\(folder)/part-00.txt"])
         #expect(try Experiment(listed).train.count == 200)
+        // The resolved spec (run folders keep it) reads back to the same shards.
+        let again = try SpecLoader.parse(listed.resolved.yaml(), file: "resolved.yaml")
+        #expect(again.data == listed.data && again.hash == listed.hash)
     }
 
     @Test func aPatternThatMatchesNothingIsASpecError() throws {
@@ -66,5 +70,44 @@ struct ShardTests {
         try "</S>\n<UNK>\n<eos>\nthe\n".write(toFile: file, atomically: true, encoding: .utf8)
         let clash = #expect(throws: DataError.self) { try Vocabulary(file: file, withBeginOfSentence: false) }
         #expect(clash?.description.contains("token '<eos>' is listed twice") == true)
+    }
+}
+
+/// `experiments/1b-word-elmo-small.yaml` on a generated stand-in for the 1B Word
+/// Benchmark's layout: 99 small training shards (and a file the pattern must not match), two
+/// held-out shards and a bilm-tf vocabulary of 9,000 words (more than the 8,192 sampled
+/// negatives need).
+struct OneBillionWordSpecTests {
+    @Test func theSpecReadsAStandInOfTheBenchmark() throws {
+        let root = temporaryFolder()
+        let training = root + "/data/1b/training-monolingual.tokenized.shuffled"
+        let heldout = root + "/data/1b/heldout-monolingual.tokenized.shuffled"
+        try FileManager.default.createDirectory(atPath: training, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: heldout, withIntermediateDirectories: true)
+        let words = (0..<9000).map { "w\($0)" }
+        var generator = SeededGenerator(seed: 7)
+        func lines(_ count: Int) -> String {
+            // Skewed to the low ids, so that the vocabulary's order is by frequency, as bilm-tf's is.
+            (0..<count).map { _ in (0..<12).map { _ in words[Int(generator.nextUnit() * generator.nextUnit() * 9000)] }.joined(separator: " ") }
+                .joined(separator: "\n") + "\n"
+        }
+        for shard in 1...99 {
+            try lines(30).write(toFile: String(format: "%@/news.en-%05d-of-00100", training, shard), atomically: true, encoding: .utf8)
+        }
+        try lines(30).write(toFile: training + "/news.en.heldout.README", atomically: true, encoding: .utf8)   // not a shard
+        for shard in 0...1 {
+            try lines(30).write(toFile: String(format: "%@/news.en.heldout-%05d-of-00050", heldout, shard), atomically: true, encoding: .utf8)
+        }
+        try (["</S>", "<S>", "<UNK>"] + words).joined(separator: "\n").write(toFile: root + "/data/1b/vocab-2016-09-10.txt",
+                                                                            atomically: true, encoding: .utf8)
+        let text = try String(contentsOf: packageRoot.appendingPathComponent("experiments/1b-word-elmo-small.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: " data/1b/", with: " \(root)/data/1b/")
+        let spec = try SpecLoader.parse(text, file: "1b-word-elmo-small.yaml")
+        #expect(spec.data.trainShards.count == 99)
+        #expect(spec.data.trainShards.first?.hasSuffix("news.en-00001-of-00100") == true)
+        #expect(spec.data.trainShards.last?.hasSuffix("news.en-00099-of-00100") == true)
+        let experiment = try Experiment(spec)
+        #expect(experiment.vocabulary.count == 9003 && experiment.vocabulary.eosID == 0)
+        #expect(experiment.train.count == 99 * 30)
     }
 }
