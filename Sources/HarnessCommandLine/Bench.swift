@@ -97,7 +97,7 @@ struct Bench: ParsableCommand {
     private func printTable(_ results: [Benchmark.Result]) {
         // The variants are chosen per machine, the same in every child process.
         if let first = results.first {
-            print("packed kernels: \(first.kernels) (this CPU supports \(KernelVariant.supported)); OpenBLAS core: \(first.blasCore)\n")
+            print("kernels (packed GEMM and pointwise): \(first.kernels) (this CPU supports \(KernelVariant.supported)); OpenBLAS core: \(first.blasCore)\n")
         }
         print("| config | threads | tokens/s | GFLOPS | MFU | sgemm GFLOPS | encoder | recurrent | output | optimizer | allocations/step | peak memory |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
