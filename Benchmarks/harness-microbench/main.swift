@@ -3,6 +3,7 @@
 //
 //   swift run -c release harness-microbench [--threads N] [--repeats N] [--kernels] [--packed-gemm]
 //   swift run -c release harness-microbench --sha256 FILE   # the data checksum's MB/s, alone
+//   swift run -c release harness-microbench --text FILE     # reading a corpus: MB/s of each stage
 //
 // Figures are medians of the repeats; the machine may be shared, so compare ratios.
 import Foundation
@@ -44,6 +45,25 @@ if let i = CommandLine.arguments.firstIndex(of: "--sha256"), i + 1 < CommandLine
     var digest = ""
     let seconds = median { digest = (try? SHA256.file(path)) ?? "unreadable" }
     print(String(format: "sha256 %@: %.0f MB/s (median of %d)", digest, size.doubleValue / seconds / 1e6, repeats))
+    exit(0)
+}
+
+if let i = CommandLine.arguments.firstIndex(of: "--text"), i + 1 < CommandLine.arguments.count {
+    // The first pass over a corpus as a run makes it (issue #20: ≥ 50 MB/s per core wanted):
+    // TextFile.read (UTF-8 check, lines, tokens), the vocabulary count, the encoding to ids.
+    let path = CommandLine.arguments[i + 1]
+    guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber else {
+        FileHandle.standardError.write(Data("\(path): error: cannot read it\n".utf8))
+        exit(66)
+    }
+    var lines: [[String]] = []
+    let read = median { lines = (try? TextFile.read(path)) ?? [] }
+    var vocabulary: Vocabulary?
+    let count = median { vocabulary = Vocabulary(training: lines, withBeginOfSentence: false) }
+    let encode = median { _ = vocabulary!.encode(lines) }
+    let mb = size.doubleValue / 1e6
+    print(String(format: "%.1f MB, %d lines: read %.0f MB/s, vocabulary %.0f MB/s, encode %.0f MB/s; all three %.0f MB/s (medians of %d, one core)",
+                 mb, lines.count, mb / read, mb / count, mb / encode, mb / (read + count + encode), repeats))
     exit(0)
 }
 
