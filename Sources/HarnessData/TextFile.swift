@@ -32,6 +32,9 @@ public enum TextFile {
         for path in paths {
             if let maxTokens, count >= maxTokens { break }
             let shard = try read(path, maxTokens: maxTokens.map { $0 - count })
+            if paths.count > 1 && shard.allSatisfy(\.isEmpty) {
+                throw DataError("this training shard has no tokens (a truncated download?)", file: path)
+            }
             count += shard.reduce(0) { $0 + $1.count + 1 }
             lines += shard
         }

@@ -64,25 +64,28 @@ public struct Vocabulary: Sendable, Equatable {
 
     /// A given vocabulary: one token per line, most frequent first. `<eos>` and `<unk>`
     /// (and `<bos>` when asked) are appended if the file lacks them. A bilm-tf vocabulary
-    /// (one with `</S>` and `<UNK>`) is read with its `</S>`, `<S>`, `<UNK>` as the
+    /// (one with any of `</S>`, `<S>`, `<UNK>`) is read with its `</S>`, `<S>`, `<UNK>` as the
     /// harness's `<eos>`, `<bos>`, `<unk>`, at the places the file gives them.
     public init(file path: String, withBeginOfSentence: Bool) throws {
         let lines = try TextFile.read(path)
-        let isBilm = lines.contains(["</S>"]) && lines.contains(["<UNK>"])
+        let isBilm = lines.contains { $0.count == 1 && Self.bilmSpecials[$0[0]] != nil }
         var tokens: [String] = []
-        var seen = Set<TokenKey>()
+        var firstLine: [TokenKey: (line: Int, written: String)] = [:]
         for (number, line) in lines.enumerated() {
             if line.isEmpty { continue }
             guard line.count == 1 else {
                 throw DataError("expected one token per line, found \(line.count)", file: path, line: number + 1)
             }
             let token = isBilm ? Self.bilmSpecials[line[0]] ?? line[0] : line[0]
-            guard seen.insert(TokenKey(token)).inserted else {
-                let also = token == line[0] ? "" : " (bilm-tf's \(line[0]), read as \(token))"
-                throw DataError("token '\(line[0])' is listed twice\(also)", file: path, line: number + 1)
+            if let first = firstLine[TokenKey(token)] {
+                let read = { (written: String) in written == token ? "'\(written)'" : "'\(written)' (bilm-tf's name of \(token))" }
+                throw DataError("token \(read(line[0])) is listed twice: line \(first.line) has \(read(first.written))",
+                                file: path, line: number + 1)
             }
+            firstLine[TokenKey(token)] = (number + 1, line[0])
             tokens.append(token)
         }
+        let seen = Set(firstLine.keys)
         for special in [Self.eos, Self.unk] + (withBeginOfSentence ? [Self.bos] : []) where !seen.contains(TokenKey(special)) {
             tokens.append(special)
         }

@@ -64,18 +64,25 @@ public struct DataSpec: Sendable, Equatable {
             && a.batching.isEqual(to: b.batching) && a.evalBatchSize == b.evalBatchSize
     }
 
-    /// The files `pattern` names: the files matching it (glob(3): `*`, `?`, `[...]` in
-    /// names) in byte order of their paths, or, without those characters, the path itself
-    /// (whether or not it exists: reading it reports that).
+    /// Whether `path` is a glob(3) pattern: it has `*`, `?` or `[`.
+    public static func isPattern(_ path: String) -> Bool { path.contains(where: { "*?[".contains($0) }) }
+
+    /// The paths matching the glob(3) `pattern`, in byte order (directories and broken
+    /// links included: the spec reader refuses them by name).
     public static func shards(_ pattern: String) -> [String] {
-        guard pattern.contains(where: { "*?[".contains($0) }) else { return [pattern] }
         var matches = glob_t()
         defer { globfree(&matches) }
         guard glob(pattern, 0, nil, &matches) == 0 else { return [] }
-        let paths = (0..<Int(matches.gl_pathc)).compactMap { matches.gl_pathv[$0].map { String(cString: $0) } }
-        var isDirectory: ObjCBool = false
-        return paths.filter { FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && !isDirectory.boolValue }
+        return (0..<Int(matches.gl_pathc)).compactMap { matches.gl_pathv[$0].map { String(cString: $0) } }
             .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// `path` with symbolic links resolved (itself when it cannot be resolved), to tell
+    /// whether two names are one file.
+    public static func resolvingLinks(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// `path` made absolute against the working directory, `.` and `..` removed.

@@ -109,7 +109,7 @@ public enum SpecLoader {
                 r.source.error("give either 'corpus' or 'train'/'valid'/'test' paths, not both", at: r.location(of: "corpus"))
             }
             paths = ["train", "valid", "test"].map { corpus + "/" + $0 + ".txt" }
-        } else if paths[0] == nil {
+        } else if paths[0] == nil && r.node("train") == nil {
             r.source.error("missing required key 'corpus' (or 'train') in 'data'", at: r.location)
         }
         let vocabulary = r.mapping("vocabulary")
@@ -126,16 +126,35 @@ public enum SpecLoader {
         let evalBatch = r.optionalInt("eval_batch_size", range: 1...100_000, doc: "default: the training batch size")
         guard let batching, let train = paths[0] else { return nil }
         var shards: [String] = []
+        var real: [String: String] = [:]   // resolved path (symbolic links followed) → as matched
+        let evaluated = Set([paths[1], paths[2]].compactMap { $0.map { DataSpec.resolvingLinks(DataSpec.absolute($0)) } })
         for (pattern, location) in shardPatterns ?? [(train, r.valueLocation(of: "train"))] {
-            let files = DataSpec.shards(DataSpec.absolute(pattern))
+            let isPattern = DataSpec.isPattern(pattern)
+            let files = isPattern ? DataSpec.shards(DataSpec.absolute(pattern)) : [DataSpec.absolute(pattern)]
             if files.isEmpty {
                 r.source.error("no file matches '\(pattern)' in 'data.train'", at: location,
-                               note: "a pattern takes *, ? and [...] in file names (glob(3)), relative to the folder harness runs in")
+                               note: "a pattern takes *, ? and [...] in file names (glob(3); \\[ for a literal [), "
+                                   + "relative to the folder harness runs in (\(FileManager.default.currentDirectoryPath))")
             }
-            for file in files where shards.contains(file) {
-                r.source.error("'\(file)' is named twice in 'data.train'", at: location)
+            for file in files {
+                var isDirectory: ObjCBool = false
+                if isPattern && !(FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) && !isDirectory.boolValue) {
+                    r.source.error("'\(pattern)' in 'data.train' matches '\(file)', which is \(isDirectory.boolValue ? "a directory" : "not a readable file (a broken or looping symbolic link?)")",
+                                   at: location)
+                    continue
+                }
+                let resolved = DataSpec.resolvingLinks(file)
+                if let first = real[resolved] {
+                    r.source.error("'\(file)' is named twice in 'data.train'" + (first == file ? "" : " (as '\(first)')"), at: location)
+                    continue
+                }
+                if evaluated.contains(resolved) {
+                    r.source.error("'\(file)' in 'data.train' is also the valid or test split: a model would be scored on its training text",
+                                   at: location)
+                }
+                real[resolved] = file
+                shards.append(file)
             }
-            shards += files.filter { !shards.contains($0) }
         }
         let trainNamed = shardPatterns.map { $0.map { DataSpec.absolute($0.0) }.joined(separator: ", ") } ?? DataSpec.absolute(train)
         return DataSpec(train: trainNamed, trainShards: shards, valid: paths[1].map(DataSpec.absolute), test: paths[2].map(DataSpec.absolute),

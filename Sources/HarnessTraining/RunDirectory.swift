@@ -24,6 +24,9 @@ public struct RunDirectory: Sendable {
     /// The absolute paths of the data files the run read (`data-paths.json`), so that
     /// `harness eval` finds them from any folder.
     public var dataPaths: String { path + "/data-paths.json" }
+    /// SHA-256 of every data file the run read, by absolute path (each training shard, the
+    /// valid and test files, a vocabulary file): `data-checksums.json`.
+    public var dataChecksums: String { path + "/data-checksums.json" }
     /// Weights, optimizer, random and data state of an unfinished run (`Trainer` resumes from it).
     public var trainingCheckpoint: String { path + "/train.ckpt" }
 
@@ -62,6 +65,10 @@ public struct RunDirectory: Sendable {
     /// Records `files` (split name → absolute path, as `DataSpec` holds them).
     public func writeDataPaths(_ files: [String: String]) throws {
         try AtomicFile.write(try RunJSON.encoder(pretty: true).encode(files), to: dataPaths)
+    }
+
+    public func writeDataChecksums(_ checksums: [String: String]) throws {
+        try AtomicFile.write(try RunJSON.encoder(pretty: true).encode(checksums), to: dataChecksums)
     }
 
     /// The paths `writeDataPaths` recorded (empty for runs of older harnesses).

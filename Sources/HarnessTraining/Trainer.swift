@@ -84,13 +84,14 @@ public final class Trainer {
     // MARK: Epochs and steps
 
     private func startFresh(checksums: [String: String]) throws {
-        for stale in [directory.trainingCheckpoint, directory.result, directory.metrics, directory.bestCheckpoint] {
+        for stale in [directory.trainingCheckpoint, directory.result, directory.metrics, directory.bestCheckpoint, directory.dataChecksums] {
             try? FileManager.default.removeItem(atPath: stale)
         }
         try AtomicFile.write(spec.resolved.yaml(), to: directory.spec)
         try AtomicFile.write(experiment.vocabulary.tokens.joined(separator: "\n") + "\n", to: directory.vocabulary)
         let data = spec.data
         try directory.writeDataPaths(["train": data.train, "valid": data.valid, "test": data.test].compactMapValues { $0 })
+        try directory.writeDataChecksums(checksums)
         state = TrainingState()
         state.dataChecksums = checksums
     }

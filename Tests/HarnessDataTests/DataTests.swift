@@ -67,7 +67,7 @@ struct VocabularyTests {
         let v = try Vocabulary(file: temporaryFile("the\ncat\n"), withBeginOfSentence: false)
         #expect(v.tokens == ["the", "cat", "<eos>", "<unk>"])
         let duplicate = temporaryFile("the\nthe\n")
-        #expect(throws: DataError("token 'the' is listed twice", file: duplicate, line: 2)) {
+        #expect(throws: DataError("token 'the' is listed twice: line 1 has 'the'", file: duplicate, line: 2)) {
             try Vocabulary(file: duplicate, withBeginOfSentence: false)
         }
     }

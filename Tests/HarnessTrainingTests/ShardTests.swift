@@ -58,6 +58,23 @@ struct ShardTests {
         #expect(error?.errors.first?.message == "no file matches '\(folder)/shard-*.txt' in 'data.train'")
         let twice = #expect(throws: SpecErrors.self) { try spec(train: "[\(folder)/part-0*.txt, \(folder)/part-01.txt]") }
         #expect(twice?.errors.first?.message == "'\(folder)/part-01.txt' is named twice in 'data.train'")
+        // The same file through a symbolic link, a directory among the matches, the valid split among the shards.
+        try FileManager.default.createSymbolicLink(atPath: folder + "/link-00.txt", withDestinationPath: folder + "/part-00.txt")
+        let linked = #expect(throws: SpecErrors.self) { try spec(train: "[\(folder)/part-00.txt, \(folder)/link-00.txt]") }
+        #expect(linked?.errors.first?.message == "'\(folder)/link-00.txt' is named twice in 'data.train' (as '\(folder)/part-00.txt')")
+        try FileManager.default.createDirectory(atPath: folder + "/part-03.txt", withIntermediateDirectories: false)
+        let directory = #expect(throws: SpecErrors.self) { try spec(train: "\(folder)/part-*.txt") }
+        #expect(directory?.errors.first?.message == "'\(folder)/part-*.txt' in 'data.train' matches '\(folder)/part-03.txt', which is a directory")
+        let evaluated = #expect(throws: SpecErrors.self) { try spec(train: "[\(folder)/part-00.txt, \(Self.corpus)/v*.txt]") }
+        #expect(evaluated?.errors.first?.message == "'\(Self.corpus)/valid.txt' in 'data.train' is also the valid or test split: "
+                + "a model would be scored on its training text")
+    }
+
+    @Test func anEmptyShardIsBadData() throws {
+        let folder = try shards()
+        try "".write(toFile: folder + "/part-03.txt", atomically: true, encoding: .utf8)
+        let error = #expect(throws: DataError.self) { try Experiment(try spec(train: "\(folder)/part-*.txt")) }
+        #expect(error?.description == "\(folder)/part-03.txt: error: this training shard has no tokens (a truncated download?)")
     }
 
     /// bilm-tf's vocabulary files name the specials </S>, <S>, <UNK> (first, in that order).
@@ -69,7 +86,10 @@ struct ShardTests {
         #expect(vocabulary.eosID == 0 && vocabulary.bosID == 1 && vocabulary.unkID == 2)
         try "</S>\n<UNK>\n<eos>\nthe\n".write(toFile: file, atomically: true, encoding: .utf8)
         let clash = #expect(throws: DataError.self) { try Vocabulary(file: file, withBeginOfSentence: false) }
-        #expect(clash?.description.contains("token '<eos>' is listed twice") == true)
+        #expect(clash?.description == "\(file):3: error: token '<eos>' is listed twice: line 1 has '</S>' (bilm-tf's name of <eos>)")
+        // One bilm-tf special is enough to read the file as bilm-tf's.
+        try "</S>\nthe\nof\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try Vocabulary(file: file, withBeginOfSentence: false).tokens == [Vocabulary.eos, "the", "of", Vocabulary.unk])
     }
 }
 
