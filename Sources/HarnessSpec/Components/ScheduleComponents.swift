@@ -11,7 +11,7 @@ extension Component where Product == any ScheduleComponent {
     static let plateau = Component("plateau", summary: "lr × factor when validation perplexity stops improving (pytorch/examples; Kim et al. 2016)") { r in
         PlateauSchedule(factor: r.double("factor", default: 0.25, range: 0...1, doc: "multiplier"),
                         patience: r.int("patience", default: 0, range: 0...Int.max, doc: "epochs without improvement tolerated"),
-                        threshold: r.double("threshold", default: 0, range: 0...Double.greatestFiniteMagnitude,
+                        threshold: r.double("threshold", default: 0, range: 0...Double.infinity,
                                             doc: "perplexity points an epoch must improve by, more than, to count as improving (Kim et al. 2016: 1)"),
                         reference: PlateauSchedule.Reference(rawValue: r.choice("compare_with", of: PlateauSchedule.Reference.allCases.map(\.rawValue),
                                                                                 default: "best", doc: "the best epoch so far, or the previous one (Kim et al. 2016)") ?? "best") ?? .best,
