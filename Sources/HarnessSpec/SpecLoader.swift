@@ -125,10 +125,24 @@ public enum SpecLoader {
         r.record("batching", reader: batchingReader, doc: "")
         let evalBatch = r.optionalInt("eval_batch_size", range: 1...100_000, doc: "default: the training batch size")
         guard let batching, let train = paths[0] else { return nil }
+        let shards = resolveShards(shardPatterns ?? [(train, r.valueLocation(of: "train"))], evaluated: [paths[1], paths[2]], r)
+        let trainNamed = shardPatterns.map { $0.map { DataSpec.absolute($0.0) }.joined(separator: ", ") } ?? DataSpec.absolute(train)
+        return DataSpec(train: trainNamed, trainShards: shards, valid: paths[1].map(DataSpec.absolute), test: paths[2].map(DataSpec.absolute),
+                        minCount: minCount, maxVocabularySize: maxSize,
+                        vocabularyFile: file.flatMap { $0.isEmpty ? nil : DataSpec.absolute($0) }, maxTrainTokens: maxTrain,
+                        maxEvalTokens: maxEval, batching: batching, evalBatchSize: evalBatch ?? batching.batchSize)
+    }
+
+    /// The files `patterns` name, in reading order, with a spec error (at the entry's
+    /// place) for a pattern that matches nothing or a directory or an unreadable link, a
+    /// file named twice (also through a symbolic link), and a shard that is also one of the
+    /// `evaluated` splits.
+    private static func resolveShards(_ patterns: [(String, SourceLocation)], evaluated splits: [String?],
+                                      _ r: MappingReader) -> [String] {
         var shards: [String] = []
         var real: [String: String] = [:]   // resolved path (symbolic links followed) → as matched
-        let evaluated = Set([paths[1], paths[2]].compactMap { $0.map { DataSpec.resolvingLinks(DataSpec.absolute($0)) } })
-        for (pattern, location) in shardPatterns ?? [(train, r.valueLocation(of: "train"))] {
+        let evaluated = Set(splits.compactMap { $0.map { DataSpec.resolvingLinks(DataSpec.absolute($0)) } })
+        for (pattern, location) in patterns {
             let isPattern = DataSpec.isPattern(pattern)
             let files = isPattern ? DataSpec.shards(DataSpec.absolute(pattern)) : [DataSpec.absolute(pattern)]
             if files.isEmpty {
@@ -156,11 +170,7 @@ public enum SpecLoader {
                 shards.append(file)
             }
         }
-        let trainNamed = shardPatterns.map { $0.map { DataSpec.absolute($0.0) }.joined(separator: ", ") } ?? DataSpec.absolute(train)
-        return DataSpec(train: trainNamed, trainShards: shards, valid: paths[1].map(DataSpec.absolute), test: paths[2].map(DataSpec.absolute),
-                        minCount: minCount, maxVocabularySize: maxSize,
-                        vocabularyFile: file.flatMap { $0.isEmpty ? nil : DataSpec.absolute($0) }, maxTrainTokens: maxTrain,
-                        maxEvalTokens: maxEval, batching: batching, evalBatchSize: evalBatch ?? batching.batchSize)
+        return shards
     }
 
     /// `data.train`: a path, a glob pattern, or a list of them (shards). Returns the text
