@@ -64,11 +64,15 @@ public struct Vocabulary: Sendable, Equatable {
 
     /// A given vocabulary: one token per line, most frequent first. `<eos>` and `<unk>`
     /// (and `<bos>` when asked) are appended if the file lacks them. A bilm-tf vocabulary
-    /// (one with any of `</S>`, `<S>`, `<UNK>`) is read with its `</S>`, `<S>`, `<UNK>` as the
+    /// (one with any of `</S>`, `<S>`, `<UNK>` and none of `<eos>`, `<bos>`, `<unk>`) is read with its `</S>`, `<S>`, `<UNK>` as the
     /// harness's `<eos>`, `<bos>`, `<unk>`, at the places the file gives them.
     public init(file path: String, withBeginOfSentence: Bool) throws {
         let lines = try TextFile.read(path)
+        // bilm-tf's convention only when the file uses none of the harness's names: a
+        // harness vocabulary (a run's vocabulary.txt) may hold `<S>` or `</S>` as words.
+        let harnessSpecials: Set<String> = [Self.eos, Self.bos, Self.unk]
         let isBilm = lines.contains { $0.count == 1 && Self.bilmSpecials[$0[0]] != nil }
+            && !lines.contains { $0.count == 1 && harnessSpecials.contains($0[0]) }
         var tokens: [String] = []
         var firstLine: [TokenKey: (line: Int, written: String)] = [:]
         for (number, line) in lines.enumerated() {

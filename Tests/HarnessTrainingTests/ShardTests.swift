@@ -84,9 +84,12 @@ struct ShardTests {
         let vocabulary = try Vocabulary(file: file, withBeginOfSentence: true)
         #expect(vocabulary.tokens == [Vocabulary.eos, Vocabulary.bos, Vocabulary.unk, "the", "of"])
         #expect(vocabulary.eosID == 0 && vocabulary.bosID == 1 && vocabulary.unkID == 2)
-        try "</S>\n<UNK>\n<eos>\nthe\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try "</S>\n<S>\n</S>\nthe\n".write(toFile: file, atomically: true, encoding: .utf8)
         let clash = #expect(throws: DataError.self) { try Vocabulary(file: file, withBeginOfSentence: false) }
-        #expect(clash?.description == "\(file):3: error: token '<eos>' is listed twice: line 1 has '</S>' (bilm-tf's name of <eos>)")
+        #expect(clash?.description == "\(file):3: error: token '</S>' (bilm-tf's name of <eos>) is listed twice: line 1 has '</S>' (bilm-tf's name of <eos>)")
+        // A file that also uses the harness's names is the harness's (a run's vocabulary.txt): <S> and </S> stay words.
+        try "<eos>\n<unk>\n<S>\n</S>\nthe\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try Vocabulary(file: file, withBeginOfSentence: false).tokens == [Vocabulary.eos, Vocabulary.unk, "<S>", "</S>", "the"])
         // One bilm-tf special is enough to read the file as bilm-tf's.
         try "</S>\nthe\nof\n".write(toFile: file, atomically: true, encoding: .utf8)
         #expect(try Vocabulary(file: file, withBeginOfSentence: false).tokens == [Vocabulary.eos, "the", "of", Vocabulary.unk])
