@@ -165,7 +165,10 @@ public final class ParameterStore<T: Scalar> {
         parameters.first { $0.name == name }
     }
 
-    /// √Σ g² over every parameter.
+    /// √Σ g² over every parameter. Inlinable: the trainer calls it from another module
+    /// (specs without clipping), where a generic call ran the SIMD loop unspecialized —
+    /// ~185 ms a step for 2.5M parameters, 98 % of a small model's step.
+    @inlinable
     public func gradientNorm() -> Double {
         sumOfSquares(count, gradients.baseAddress!).squareRoot()
     }
