@@ -88,7 +88,8 @@ let package = Package(
 
         .target(
             name: "HarnessData",
-            dependencies: ["HarnessModel", "HarnessKernels", "COpenSSL"],
+            // SystemPackage: the corpus cache is written and read (pread) through FileDescriptor.
+            dependencies: ["HarnessModel", "HarnessKernels", "COpenSSL", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: hostTuning
         ),
 
@@ -144,7 +145,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "harness-microbench",
-            dependencies: ["HarnessKernels", "HarnessModel", "HarnessData"],
+            dependencies: ["HarnessKernels", "HarnessModel", "HarnessData", "HarnessSpec", "HarnessTraining"],
             path: "Benchmarks/harness-microbench",
             swiftSettings: hostTuning
         ),

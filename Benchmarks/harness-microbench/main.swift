@@ -4,6 +4,10 @@
 //   swift run -c release harness-microbench [--threads N] [--repeats N] [--kernels] [--packed-gemm]
 //   swift run -c release harness-microbench --sha256 FILE   # the data checksum's MB/s, alone
 //   swift run -c release harness-microbench --text FILE     # reading a corpus: MB/s of each stage
+//   swift run -c release harness-microbench --make-corpus FOLDER --tokens N [--shards K] [--types V]
+//   swift run -c release harness-microbench --corpus-load FOLDER [--batching stream|sentences] [--steps N]
+//       # a synthetic corpus, and one process's load time, tokens/s and peak RSS on it
+//       # (Benchmarks/corpus-scaling.sh runs both at 2M, 20M and 200M tokens)
 //
 // Figures are medians of the repeats; the machine may be shared, so compare ratios.
 import Foundation
@@ -48,6 +52,24 @@ if let i = CommandLine.arguments.firstIndex(of: "--sha256"), i + 1 < CommandLine
     exit(0)
 }
 
+if let i = CommandLine.arguments.firstIndex(of: "--make-corpus"), i + 1 < CommandLine.arguments.count {
+    let paths = try SyntheticCorpus.write(folder: CommandLine.arguments[i + 1], tokens: argument("--tokens", default: 2_000_000),
+                                          shards: argument("--shards", default: 1), types: argument("--types", default: 500_000))
+    print("wrote \(paths.count) shard(s) in \(CommandLine.arguments[i + 1])")
+    exit(0)
+}
+
+if let i = CommandLine.arguments.firstIndex(of: "--corpus-load"), i + 1 < CommandLine.arguments.count {
+    let batching = CommandLine.arguments.firstIndex(of: "--batching").map { CommandLine.arguments[$0 + 1] } ?? "stream"
+    do {
+        try CorpusLoadBenchmark.run(folder: CommandLine.arguments[i + 1], batching: batching, steps: argument("--steps", default: 200))
+    } catch {
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        exit(65)
+    }
+    exit(0)
+}
+
 if let i = CommandLine.arguments.firstIndex(of: "--text"), i + 1 < CommandLine.arguments.count {
     // The first pass over a corpus as a run makes it (issue #20: ≥ 50 MB/s per core wanted):
     // TextFile.read (UTF-8 check, lines, tokens), the vocabulary count, the encoding to ids.
@@ -64,6 +86,15 @@ if let i = CommandLine.arguments.firstIndex(of: "--text"), i + 1 < CommandLine.a
     let mb = size.doubleValue / 1e6
     print(String(format: "%.1f MB, %d lines: read %.0f MB/s, vocabulary %.0f MB/s, encode %.0f MB/s; all three %.0f MB/s (medians of %d, one core)",
                  mb, lines.count, mb / read, mb / count, mb / encode, mb / (read + count + encode), repeats))
+    // The corpus cache's one pass (training splits): the same three stages, in blocks, ids written to disk.
+    let root = NSTemporaryDirectory() + "harness-microbench-cache-\(getpid())"
+    let build = median {
+        try? FileManager.default.removeItem(atPath: root)
+        _ = try? CorpusCache.load(shards: [path], maxTokens: nil, vocabulary: .build(minCount: 1, maxSize: nil, withBeginOfSentence: false),
+                                  root: root)
+    }
+    try? FileManager.default.removeItem(atPath: root)
+    print(String(format: "corpus cache build (read, count, encode, write ids): %.0f MB/s (median of %d, one core)", mb / build, repeats))
     exit(0)
 }
 

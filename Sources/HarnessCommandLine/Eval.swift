@@ -43,11 +43,12 @@ struct Eval: ParsableCommand {
             var table: [String: SplitPerplexity] = [:]
             for name in split.map({ [$0] }) ?? ["valid", "test"] {
                 guard let lines = name == "valid" ? experiment.valid : experiment.test else { continue }
-                table[name] = experiment.perplexity(experiment.evaluate(lines, context: context))
+                table[name] = experiment.perplexity(try experiment.evaluate(lines, context: context))
                 if corpus != nil {
                     // Another corpus scored with the run's vocabulary: say how much of it became <unk>.
                     let unk = experiment.vocabulary.unkID
-                    let tokens = lines.reduce(0) { $0 + $1.count }, unknown = lines.reduce(0) { $0 + $1.filter { $0 == unk }.count }
+                    let ids = try lines.ids(0 ..< lines.tokenCount)   // an evaluation split, in memory
+                    let tokens = lines.tokenCount - lines.lineCount, unknown = ids.filter { $0 == unk }.count
                     FileHandle.standardError.write(Data(String(format: "note: %.1f %% of %@'s %d words are <unk> under the run's vocabulary "
                                                                + "(perplexity scores <unk> as one word)\n",
                                                                100 * Double(unknown) / Double(max(tokens, 1)), name, tokens).utf8))

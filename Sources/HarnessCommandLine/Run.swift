@@ -70,7 +70,10 @@ struct Run: ParsableCommand {
             let progress = progressToStdout ? TrainingProgress(output: .standardOutput, isTerminal: false) : TrainingProgress()
             progress.quiet = quiet
             progress.line("\(spec.name): \(experiment.model.store.count) parameters, vocabulary \(experiment.vocabulary.count), "
-                          + "\(experiment.train.reduce(0) { $0 + $1.count + 1 }) training tokens → \(directory.path)")
+                          + "\(experiment.train.tokenCount) training tokens → \(directory.path)")
+            if let cache = experiment.trainCache {
+                progress.line("training ids \(cache.built ? "encoded into" : "read from") the corpus cache \(cache.folder)")
+            }
             let trainer = Trainer(experiment, directory: directory, progress: progress)
             trainer.threads = threads
             trainer.resume = !fresh

@@ -20,7 +20,7 @@ struct Validate: ParsableCommand {
             print(spec.resolved.yaml(), terminator: "")
             let model = experiment.model
             print("\n# vocabulary: \(experiment.vocabulary.count) entries; training tokens: "
-                  + "\(experiment.train.reduce(0) { $0 + $1.count + 1 })")
+                  + "\(experiment.train.tokenCount)")
             print("# parameters: \(model.store.count)")
             for (component, count) in model.parameterCounts {
                 print("#   \(component.padding(toLength: 9, withPad: " ", startingAt: 0)) \(count)")

@@ -12,12 +12,14 @@ public protocol BatchingComponent: SpecComponent {
     var carriesState: Bool { get }
     /// Whether sequences begin with `<bos>` (the vocabulary then has one).
     var usesBeginOfSentence: Bool { get }
-    /// Why `lines` (tokens; each line ends with an `<eos>`) give no step at `batchSize`, or nil.
-    func shortfall(_ lines: [[String]], batchSize: Int) -> String?
-    /// The steps of one pass over `lines` at `batchSize`: shuffled with `shuffle` (and the
-    /// generator advanced) in training, in a fixed order when it is nil (evaluation).
-    func batches(_ lines: [[Int32]], vocabulary: Vocabulary, batchSize: Int, backwardDirections: [Bool],
-                 shuffle: inout SeededGenerator?) -> [[SequenceBatch]]
+    /// Why a split of `tokens` ids (`<eos>` included) gives no step at `batchSize`, or nil.
+    func shortfall(tokens: Int, batchSize: Int) -> String?
+    /// One pass over `corpus` at `batchSize`: shuffled with `shuffle` (the generator
+    /// advanced past all the pass's draws when this returns) in training, in a fixed order
+    /// when it is nil (evaluation).
+    /// - Throws: `DataError` when the corpus cache cannot be read.
+    func pass(over corpus: TokenCorpus, vocabulary: Vocabulary, batchSize: Int, backwardDirections: [Bool],
+              shuffle: inout SeededGenerator?) throws -> any BatchPass
     /// Value equality across conforming types (specs compare them).
     func isEqual(to other: any BatchingComponent) -> Bool
 }
@@ -42,15 +44,17 @@ public struct StreamBatching: BatchingComponent, Equatable {
     public var carriesState: Bool { true }
     public var usesBeginOfSentence: Bool { false }
 
-    public func shortfall(_ lines: [[String]], batchSize: Int) -> String? {
-        let tokens = lines.reduce(0) { $0 + $1.count + 1 }
+    public func shortfall(tokens: Int, batchSize: Int) -> String? {
         guard Batching.scoredTargetsPerColumn(tokens: tokens, batchSize: batchSize) == 0 else { return nil }
         return "has \(tokens) tokens (<eos> included): stream mode scores nothing with fewer than 2 per batch column, \(2 * batchSize) in all"
     }
 
-    public func batches(_ lines: [[Int32]], vocabulary: Vocabulary, batchSize: Int, backwardDirections: [Bool],
-                        shuffle: inout SeededGenerator?) -> [[SequenceBatch]] {
-        Batching.stream(lines, eos: vocabulary.eosID, batchSize: batchSize, bptt: bptt, backwardDirections: backwardDirections)
+    /// The shards' concatenation in the pass's order: as listed, or (training, several
+    /// shards) in a seeded order drawn anew each epoch.
+    public func pass(over corpus: TokenCorpus, vocabulary: Vocabulary, batchSize: Int, backwardDirections: [Bool],
+                     shuffle: inout SeededGenerator?) throws -> any BatchPass {
+        StreamPass(corpus, order: Batching.shardOrder(corpus, &shuffle), batchSize: batchSize, bptt: bptt,
+                   backwardDirections: backwardDirections)
     }
 }
 
@@ -72,11 +76,11 @@ public struct SentenceBatching: BatchingComponent, Equatable {
     public var carriesState: Bool { false }
     public var usesBeginOfSentence: Bool { true }
 
-    public func shortfall(_ lines: [[String]], batchSize: Int) -> String? { nil }
+    public func shortfall(tokens: Int, batchSize: Int) -> String? { nil }
 
-    public func batches(_ lines: [[Int32]], vocabulary: Vocabulary, batchSize: Int, backwardDirections: [Bool],
-                        shuffle: inout SeededGenerator?) -> [[SequenceBatch]] {
-        Batching.sentences(lines, bos: vocabulary.bosID!, eos: vocabulary.eosID, batchSize: batchSize, maxLength: maxLength,
-                           bucket: bucket, backwardDirections: backwardDirections, shuffle: &shuffle)
+    public func pass(over corpus: TokenCorpus, vocabulary: Vocabulary, batchSize: Int, backwardDirections: [Bool],
+                     shuffle: inout SeededGenerator?) throws -> any BatchPass {
+        try SentencePass(corpus, bos: vocabulary.bosID!, batchSize: batchSize, maxLength: maxLength, bucket: bucket,
+                         backwardDirections: backwardDirections, shuffle: &shuffle)
     }
 }

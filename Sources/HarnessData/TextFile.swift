@@ -25,22 +25,6 @@ public enum TextFile {
         }
     }
 
-    /// The lines of `paths`, one file after the other (shards); `maxTokens` counts across them.
-    public static func read(_ paths: [String], maxTokens: Int? = nil) throws -> [[String]] {
-        var lines: [[String]] = []
-        var count = 0
-        for path in paths {
-            if let maxTokens, count >= maxTokens { break }
-            let shard = try read(path, maxTokens: maxTokens.map { $0 - count })
-            if paths.count > 1 && shard.allSatisfy(\.isEmpty) {
-                throw DataError("this training shard has no tokens (a truncated download?)", file: path)
-            }
-            count += shard.reduce(0) { $0 + $1.count + 1 }
-            lines += shard
-        }
-        return lines
-    }
-
     static func lines(_ bytes: UnsafeBufferPointer<UInt8>, file: String, maxTokens: Int?) throws -> [[String]] {
         if let (line, column) = firstInvalidUTF8(bytes) {
             throw DataError("invalid UTF-8", file: file, line: line, column: column)

@@ -29,9 +29,16 @@ public struct Vocabulary: Sendable, Equatable {
     public init(training lines: [[String]], minCount: Int = 1, maxSize: Int? = nil, withBeginOfSentence: Bool) {
         var counts: [TokenKey: Int] = [:]
         for line in lines { for token in line { counts[TokenKey(token), default: 0] += 1 } }
+        self.init(counts: counts, lines: lines.count, minCount: minCount, maxSize: maxSize, withBeginOfSentence: withBeginOfSentence)
+    }
+
+    /// Builds from word counts over `lines` lines (`init(training:…)` without the lines:
+    /// the corpus cache counts them as it reads).
+    public init(counts: [TokenKey: Int], lines: Int, minCount: Int = 1, maxSize: Int? = nil, withBeginOfSentence: Bool) {
+        var counts = counts
         let eos = TokenKey(Self.eos), bos = TokenKey(Self.bos), unk = TokenKey(Self.unk)
-        counts[eos, default: 0] += lines.count
-        if withBeginOfSentence { counts[bos, default: 0] += lines.count }
+        counts[eos, default: 0] += lines
+        if withBeginOfSentence { counts[bos, default: 0] += lines }
         counts[unk, default: 0] += 0
         let specials: Set<TokenKey> = withBeginOfSentence ? [eos, bos, unk] : [eos, unk]
         var unknown = 0
@@ -132,8 +139,14 @@ extension Vocabulary {
     /// these counts, about 0 for an unrelated order (alphabetical, say). The log-uniform
     /// sampler of the sampled softmax draws ids as if ordered by frequency.
     public func frequencyOrderCorrelation(with lines: [[Int32]]) -> Double {
-        var counts = [Double](repeating: 0, count: count)
+        var counts = [Int](repeating: 0, count: count)
         for line in lines { for id in line { counts[Int(id)] += 1 } }
+        return frequencyOrderCorrelation(counts: counts)
+    }
+
+    /// `frequencyOrderCorrelation(with:)` from each id's count.
+    public func frequencyOrderCorrelation(counts: [Int]) -> Double {
+        let counts = counts.map(Double.init)
         let specials = Set([Self.eos, Self.bos, Self.unk].compactMap { index[TokenKey($0)] }.map(Int.init))
         let entries = (0..<count).filter { !specials.contains($0) }
         guard entries.count >= 3 else { return 1 }

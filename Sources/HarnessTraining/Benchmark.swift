@@ -170,9 +170,11 @@ public enum Benchmark {
         let text = "name: bench-\(configuration.label)\nseed: 1\n" + configuration.spec.replacingOccurrences(of: "CORPUS", with: corpus)
         let experiment = try Experiment(try SpecLoader.parse(text, file: "bench-\(configuration.label).yaml"))
         let trainer = Trainer(experiment, directory: RunDirectory(existing: corpus))
-        let batches = experiment.batches(experiment.train, training: true)
+        let pass = try experiment.pass(experiment.train, training: true)
         let steps = steps ?? configuration.steps
-        precondition(batches.count >= warmup + steps, "the synthetic corpus has \(batches.count) steps, \(warmup + steps) needed")
+        precondition(pass.count >= warmup + steps, "the synthetic corpus has \(pass.count) steps, \(warmup + steps) needed")
+        // Made before timing: the measured loop is the training step alone.
+        let batches = try (0 ..< warmup + steps).map(pass.step)
         for batch in batches.prefix(warmup) {
             _ = trainer.computeGradients(batch)
             trainer.update()

@@ -9,9 +9,14 @@ import HarnessSpec
 public final class Experiment {
     public let spec: ExperimentSpec
     public let vocabulary: Vocabulary
-    public let train: [[Int32]]
-    public let valid: [[Int32]]?
-    public let test: [[Int32]]?
+    /// The training split (empty when not loaded), read from the corpus cache.
+    public let train: TokenCorpus
+    /// The cache folder `train` is read from, and whether this run built it; nil when not loaded.
+    public let trainCache: (folder: String, built: Bool)?
+    /// SHA-256 of the training shards the corpus cache read whole, by path.
+    public let trainChecksums: [String: String]
+    public let valid: TokenCorpus?
+    public let test: TokenCorpus?
     public let model: BiLM<Float>
     public var streams: RandomStreams
 
@@ -37,34 +42,40 @@ public final class Experiment {
         }
         let data = spec.data
         let withBOS = data.batching.usesBeginOfSentence
-        let trainLines = loadTraining || vocabularyFile == nil ? try TextFile.read(data.trainShards, maxTokens: data.maxTrainTokens) : []
-        if loadTraining && trainLines.allSatisfy(\.isEmpty) {
-            throw DataError(trainLines.isEmpty ? "the training split is empty" : "the training split has no tokens, only blank lines",
-                            file: data.train)
-        }
-        if let file = vocabularyFile ?? data.vocabularyFile {
-            vocabulary = try Vocabulary(file: file, withBeginOfSentence: withBOS)
+        let given = try (vocabularyFile ?? data.vocabularyFile).map { try Vocabulary(file: $0, withBeginOfSentence: withBOS) }
+        if loadTraining || given == nil {
+            let entry = try CorpusCache.load(shards: data.trainShards, maxTokens: data.maxTrainTokens, vocabulary: given.map { .given($0) }
+                                             ?? .build(minCount: data.minCount, maxSize: data.maxVocabularySize, withBeginOfSentence: withBOS))
+            vocabulary = entry.vocabulary
+            train = entry.corpus
+            trainCache = (entry.folder, entry.built)
+            trainChecksums = entry.checksums
+            if loadTraining && train.tokenCount == train.lineCount {
+                throw DataError(train.lineCount == 0 ? "the training split is empty" : "the training split has no tokens, only blank lines",
+                                file: data.train)
+            }
+            if loadTraining, let problem = data.batching.shortfall(tokens: train.tokenCount, batchSize: data.batching.batchSize) {
+                throw DataError("the training split \(problem) (data.batching.batch_size \(data.batching.batchSize)); lower the batch size or add data",
+                                file: data.train)
+            }
+            if loadTraining, let file = vocabularyFile ?? data.vocabularyFile, let reason = spec.model.output.frequencyOrderReason {
+                let correlation = entry.vocabulary.frequencyOrderCorrelation(counts: entry.trainingCounts)
+                if correlation < Self.minimumFrequencyOrder {
+                    throw DataError(String(format: "the vocabulary is not ordered by frequency: the rank correlation of its order with the training counts is %.2f "
+                                           + "(below %.1f; 1 is perfectly ordered). %@: sort the file by descending count, "
+                                           + "or leave out data.vocabulary.file to build it from train", correlation, Self.minimumFrequencyOrder, reason),
+                                    file: file)
+                }
+            }
         } else {
-            vocabulary = Vocabulary(training: trainLines, minCount: data.minCount, maxSize: data.maxVocabularySize,
-                                    withBeginOfSentence: withBOS)
+            vocabulary = given!
+            train = TokenCorpus(lines: [], eos: given!.eosID)
+            trainCache = nil
+            trainChecksums = [:]
         }
         let vocabulary = vocabulary
-        train = vocabulary.encode(trainLines)
-        valid = try data.valid.map { vocabulary.encode(try Self.evaluationLines($0, split: "valid", spec: spec)) }
-        test = try data.test.map { vocabulary.encode(try Self.evaluationLines($0, split: "test", spec: spec)) }
-        if loadTraining, let problem = data.batching.shortfall(trainLines, batchSize: data.batching.batchSize) {
-            throw DataError("the training split \(problem) (data.batching.batch_size \(data.batching.batchSize)); lower the batch size or add data",
-                            file: data.train)
-        }
-        if loadTraining, let file = vocabularyFile ?? data.vocabularyFile, let reason = spec.model.output.frequencyOrderReason {
-            let correlation = vocabulary.frequencyOrderCorrelation(with: train)
-            if correlation < Self.minimumFrequencyOrder {
-                throw DataError(String(format: "the vocabulary is not ordered by frequency: the rank correlation of its order with the training counts is %.2f "
-                                       + "(below %.1f; 1 is perfectly ordered). %@: sort the file by descending count, "
-                                       + "or leave out data.vocabulary.file to build it from train", correlation, Self.minimumFrequencyOrder, reason),
-                                file: file)
-            }
-        }
+        valid = try data.valid.map { TokenCorpus(lines: vocabulary.encode(try Self.evaluationLines($0, split: "valid", spec: spec)), eos: vocabulary.eosID) }
+        test = try data.test.map { TokenCorpus(lines: vocabulary.encode(try Self.evaluationLines($0, split: "test", spec: spec)), eos: vocabulary.eosID) }
         let problems = spec.model.output.problems(vocabularySize: vocabulary.count, inputSize: spec.model.recurrent.outputSize)
         if !problems.isEmpty {
             throw SpecErrors(problems.map {
@@ -110,37 +121,39 @@ public final class Experiment {
     private static func evaluationLines(_ path: String, split: String, spec: ExperimentSpec) throws -> [[String]] {
         let lines = try TextFile.read(path, maxTokens: spec.data.maxEvalTokens)
         if lines.isEmpty { throw DataError("the \(split) split is empty: there is nothing to score", file: path) }
-        if let problem = spec.data.batching.shortfall(lines, batchSize: spec.data.evalBatchSize) {
+        if let problem = spec.data.batching.shortfall(tokens: lines.reduce(0) { $0 + $1.count + 1 }, batchSize: spec.data.evalBatchSize) {
             throw DataError("the \(split) split \(problem) (data.eval_batch_size \(spec.data.evalBatchSize)); lower data.eval_batch_size",
                             file: path)
         }
         return lines
     }
 
-    /// The steps of one pass over `lines`; training passes shuffle (sentences mode).
-    public func batches(_ lines: [[Int32]], training: Bool) -> [[SequenceBatch]] {
+    /// One pass over `corpus`; training passes shuffle (sentences mode, shard order).
+    /// - Throws: `DataError` when the corpus cache cannot be read.
+    public func pass(_ corpus: TokenCorpus, training: Bool) throws -> any BatchPass {
         let batching = spec.data.batching
         var generator: SeededGenerator? = training ? streams.data : nil
-        let steps = batching.batches(lines, vocabulary: vocabulary, batchSize: training ? batching.batchSize : spec.data.evalBatchSize,
+        let pass = try batching.pass(over: corpus, vocabulary: vocabulary, batchSize: training ? batching.batchSize : spec.data.evalBatchSize,
                                      backwardDirections: backwardDirections, shuffle: &generator)
         if training, let generator { streams.data = generator }
-        return steps
+        return pass
     }
 
-    /// Perplexity of `lines` under the full softmax, no dropout, state carried in stream mode.
-    public func evaluate(_ lines: [[Int32]], context: StepContext) -> [DirectionLoss] {
-        evaluate(lines, context: context, until: { false })!
+    /// Perplexity of `corpus` under the full softmax, no dropout, state carried in stream mode.
+    public func evaluate(_ corpus: TokenCorpus, context: StepContext) throws -> [DirectionLoss] {
+        try evaluate(corpus, context: context, until: { false })!
     }
 
     /// `evaluate`, checking `stop` before each batch: nil once it returns true (the run's
     /// final evaluation stops so for a signal).
-    public func evaluate(_ lines: [[Int32]], context: StepContext, until stop: () -> Bool) -> [DirectionLoss]? {
-        let steps = batches(lines, training: false)
+    public func evaluate(_ corpus: TokenCorpus, context: StepContext, until stop: () -> Bool) throws -> [DirectionLoss]? {
+        let pass = try self.pass(corpus, training: false)
         model.resetState()
         defer { model.resetState() }
         var total = Array(repeating: DirectionLoss(), count: backwardDirections.count)
-        for step in steps {
+        for index in 0 ..< pass.count {
             if stop() { return nil }
+            let step = try pass.step(index)
             context.arena.reset()
             let losses = model.evaluate(step, carryState: spec.data.batching.carriesState, context: context)
             for d in total.indices { total[d] += losses[d] }

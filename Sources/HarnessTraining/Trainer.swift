@@ -109,12 +109,13 @@ public final class Trainer {
         } else if let generator = state.generator("epochData") {
             experiment.streams.data = generator   // draws the same batches again
         }
-        let batches = experiment.batches(experiment.train, training: true)
+        let pass = try experiment.pass(experiment.train, training: true)
         let epochStart = Date().addingTimeInterval(-state.epochElapsed)
         var windowStart = Date()
-        while !state.budgetReached && state.nextBatch < batches.count {
+        while !state.budgetReached && state.nextBatch < pass.count {
+            let batch = try pass.step(state.nextBatch)
             let stepStart = Date()
-            let (objective, norm, directions) = computeGradients(batches[state.nextBatch])
+            let (objective, norm, directions) = computeGradients(batch)
             state.nextBatch += 1
             guard objective.isFinite, norm.isFinite else {
                 try skipNonFinite(loss: objective.isFinite ? norm : objective)
@@ -128,7 +129,7 @@ public final class Trainer {
             state.trainSeconds += Date().timeIntervalSince(stepStart)
             state.windowLoss += nll; state.windowTokens += stepTokens; state.epochLoss += nll; state.epochTokens += stepTokens
             let logNow = state.step % training.logEvery == 0
-            progress.step(position(batches: batches.count), loss: state.epochLoss / Double(max(state.epochTokens, 1)),
+            progress.step(position(batches: pass.count), loss: state.epochLoss / Double(max(state.epochTokens, 1)),
                           sampledLoss: sampledLoss, tokensPerSecond: Double(state.tokens) / state.trainSeconds, force: logNow)
             if logNow {
                 let mean = state.windowLoss / Double(max(state.windowTokens, 1))
@@ -140,9 +141,9 @@ public final class Trainer {
             if let budget = training.maxTokens, state.tokens >= budget { state.budgetReached = true }
             // Mid-epoch validation, unless the end-of-epoch one follows at once.
             if let every = spec.evaluation.everyTokens, let valid = experiment.valid,
-               state.tokens / every > (state.tokens - stepTokens) / every, !state.budgetReached, state.nextBatch < batches.count {
+               state.tokens / every > (state.tokens - stepTokens) / every, !state.budgetReached, state.nextBatch < pass.count {
                 let carried = model.saveState(), validationStart = Date()
-                let perplexity = experiment.perplexity(experiment.evaluate(valid, context: evaluation)).mean
+                let perplexity = experiment.perplexity(try experiment.evaluate(valid, context: evaluation)).mean
                 validationSeconds = Date().timeIntervalSince(validationStart)
                 model.restoreState(carried)
                 guard perplexity.isFinite else {
@@ -237,7 +238,7 @@ public final class Trainer {
         state.epochSeconds.append(seconds)
         let trainMean = state.epochLoss / Double(max(state.epochTokens, 1))
         let validationStart = Date()
-        let validResult = experiment.valid.map { experiment.perplexity(experiment.evaluate($0, context: evaluation)) }
+        let validResult = try experiment.valid.map { experiment.perplexity(try experiment.evaluate($0, context: evaluation)) }
         if validResult != nil { validationSeconds = Date().timeIntervalSince(validationStart) }
         let validPerplexity = validResult?.mean
         if let validPerplexity, !validPerplexity.isFinite {
@@ -281,7 +282,7 @@ public final class Trainer {
             guard let lines = split == "valid" ? experiment.valid : experiment.test else { continue }
             // A signal stops the evaluation between batches; train.ckpt (the run finished
             // training) makes the next `harness run` evaluate again.
-            guard let losses = experiment.evaluate(lines, context: evaluation, until: { Interruption.requested != nil }) else {
+            guard let losses = try experiment.evaluate(lines, context: evaluation, until: { Interruption.requested != nil }) else {
                 try stopIfInterrupted()
                 continue
             }

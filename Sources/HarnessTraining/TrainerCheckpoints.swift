@@ -112,11 +112,13 @@ extension Trainer {
                       + (saved.finished ? " (training done, final evaluation)" : ", batch \(saved.nextBatch)"))
     }
 
-    /// SHA-256 of every data file the run reads, by path.
+    /// SHA-256 of every data file the run reads, by path; the training shards' from the
+    /// corpus cache where it read them whole (a cached start does not read the text).
     func dataChecksums() throws -> [String: String] {
         let data = spec.data
         var sums: [String: String] = [:]
         for file in data.trainShards + [data.valid, data.test, data.vocabularyFile].compactMap({ $0 }) {
+            if let cached = experiment.trainChecksums[file] { sums[file] = cached; continue }
             do { sums[file] = try SHA256.file(file) } catch { throw DataError("cannot read the file to checksum it: \(error)", file: file) }
         }
         return sums

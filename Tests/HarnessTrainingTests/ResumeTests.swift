@@ -95,10 +95,28 @@ struct ResumeTests {
         return (process.terminationStatus, error)
     }
 
-    @Test(arguments: ["sentences", "stream"])
+    /// The tiny corpus's training lines as three uneven shards (120, 100, 80 lines) in `folder`;
+    /// returns the spec's `data` lines that name them (a pattern) and the valid split.
+    static func shardedData(in folder: String) throws -> String {
+        let tiny = packageRoot.path + "/Tests/Fixtures/tiny-corpus"
+        let lines = try String(contentsOfFile: tiny + "/train.txt", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        for (part, range) in [0 ..< 120, 120 ..< 220, 220 ..< 300].enumerated() {
+            try (lines[range].joined(separator: "\n") + "\n").write(toFile: "\(folder)/part-\(part).txt", atomically: true, encoding: .utf8)
+        }
+        return "train: \(folder)/part-*.txt\n  valid: \(tiny)/valid.txt"
+    }
+
+    /// Sharded: the shard order and the shuffle within each shard are drawn from the
+    /// epoch's generator, which the checkpoint holds with the step index (issue #20).
+    @Test(arguments: ["sentences", "stream", "sentences-sharded", "stream-sharded"])
     func killedThreeTimesEndsBitIdentical(kind: String) throws {
         let folder = temporaryFolder(), spec = folder + "/spec.yaml"
-        Self.write(Self.spec(kind), to: spec)
+        var text = Self.spec(String(kind.prefix { $0 != "-" }))
+        if kind.hasSuffix("-sharded") {
+            text = text.replacingOccurrences(of: "corpus: \(packageRoot.path)/Tests/Fixtures/tiny-corpus", with: try Self.shardedData(in: folder))
+            #expect(text.contains("part-*.txt"))
+        }
+        Self.write(text, to: spec)
         let whole = try runHarness(["run", spec, "--runs", folder + "/a", "--quiet"])
         #expect(whole.status == 0, "\(whole.error)")
         for step in [40, 250, 480] {

@@ -53,7 +53,7 @@ struct SmokeRunTests {
         #expect(saved.hash == spec.hash)
         let experiment = try Experiment(saved, vocabularyFile: directory.vocabulary, loadTraining: false)
         try Checkpoint.load(directory.bestCheckpoint, into: experiment.model.store, expectedSpecHash: saved.hash)
-        let again = experiment.perplexity(experiment.evaluate(experiment.valid!, context: StepContext(training: false)))
+        let again = experiment.perplexity(try experiment.evaluate(experiment.valid!, context: StepContext(training: false)))
         #expect(abs(again.mean - valid.mean) < 1e-9 * valid.mean)
     }
 }

@@ -1,0 +1,252 @@
+import Foundation
+import SystemPackage
+
+/// A training split encoded once and kept on disk: its ids (`TokenCorpus`), its line ends
+/// and its vocabulary, in a folder named by a key of everything they depend on. A later
+/// run of the same split starts from the folder instead of the text: no tokenizing, and
+/// memory that does not grow with the corpus (issue #20).
+///
+/// - The key: SHA-256 of the format version, every shard's absolute path, size,
+///   modification time (ns) and inode, `max_train_tokens`, and the vocabulary's recipe
+///   (`min_count`, `max_size`, `<bos>`) or, for a given vocabulary, its tokens. Editing a
+///   file changes its modification time and so the key, as for `make`; a stale folder is
+///   never read, only left behind (delete the cache folder to reclaim the space).
+/// - The folder: `$HARNESS_CACHE_DIR`, else `$XDG_CACHE_HOME/lm-harness/corpora`, else
+///   `~/.cache/lm-harness/corpora`. It is built in a temporary folder and renamed into
+///   place, so a run killed while building leaves no half cache, and two runs building
+///   the same key at once both succeed (one rename wins, the other reads it).
+/// - The files: `ids.bin` (Int32, little-endian: every line's ids, then `<eos>`),
+///   `line-ends.bin` (Int64: the position after each line's `<eos>`), `vocabulary.tsv`
+///   (token, vocabulary count, training count per id), `meta.json` (shards, their
+///   SHA-256 — the run's data checksums without reading the text again).
+public enum CorpusCache {
+    static let format = 1
+    static let idsFile = "ids.bin", lineEndsFile = "line-ends.bin", vocabularyFile = "vocabulary.tsv", metaFile = "meta.json"
+
+    /// Where the vocabulary comes from.
+    public enum VocabularySource: Sendable {
+        /// Counted over the split (`Vocabulary(counts:…)`).
+        case build(minCount: Int, maxSize: Int?, withBeginOfSentence: Bool)
+        /// Given (a vocabulary file, or a run's saved vocabulary).
+        case given(Vocabulary)
+    }
+
+    /// A training split ready to train on.
+    public struct Entry {
+        public let vocabulary: Vocabulary
+        public let corpus: TokenCorpus
+        /// How often each id occurs in the split (words only, not the added `<eos>`).
+        public let trainingCounts: [Int]
+        /// SHA-256 of each shard read to its end, by path (computed in the one pass).
+        public let checksums: [String: String]
+        /// The cache folder, and whether this call built it (false: reused).
+        public let folder: String
+        public let built: Bool
+    }
+
+    /// The cache folder in use (see the type's documentation).
+    public static var root: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let folder = environment["HARNESS_CACHE_DIR"], !folder.isEmpty { return folder }
+        if let folder = environment["XDG_CACHE_HOME"], !folder.isEmpty { return folder + "/lm-harness/corpora" }
+        return NSHomeDirectory() + "/.cache/lm-harness/corpora"
+    }
+
+    /// The split `shards` (absolute paths, in order), read up to `maxTokens` ids (`<eos>`
+    /// included; `TextFile.read`'s rule), from the cache or built into it.
+    /// - Throws: `DataError` for a missing, unreadable, non-UTF-8 or (one of several) empty
+    ///   shard, or a cache folder that cannot be written.
+    /// - Parameter blockSize: bytes read at a time (tests make it small).
+    public static func load(shards: [String], maxTokens: Int?, vocabulary source: VocabularySource,
+                            root: String = CorpusCache.root, blockSize: Int = 8 << 20) throws -> Entry {
+        let key = try self.key(shards: shards, maxTokens: maxTokens, vocabulary: source)
+        let folder = root + "/" + key
+        if let entry = try? open(folder) { return entry }
+        try? FileManager.default.removeItem(atPath: folder)   // unreadable or incomplete: rebuild
+        try makeFolder(root)
+        let temporary = root + "/.building-\(key.prefix(16))-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        try build(shards: shards, maxTokens: maxTokens, vocabulary: source, into: temporary, blockSize: blockSize)
+        if rename(temporary, folder) != 0 && errno != ENOTEMPTY && errno != EEXIST {
+            throw DataError("cannot move the built corpus cache into place: \(String(cString: strerror(errno)))", file: folder)
+        }
+        let entry = try open(folder)
+        return Entry(vocabulary: entry.vocabulary, corpus: entry.corpus, trainingCounts: entry.trainingCounts, checksums: entry.checksums,
+                     folder: folder, built: true)
+    }
+
+    // MARK: Key
+
+    static func key(shards: [String], maxTokens: Int?, vocabulary source: VocabularySource) throws -> String {
+        var description = "lm-harness corpus cache \(format)\n"
+        for path in shards {
+            var status = stat()
+            guard stat(path, &status) == 0 else {
+                throw DataError(errno == ENOENT ? "file does not exist" : "file is not readable: \(String(cString: strerror(errno)))", file: path)
+            }
+            guard status.st_mode & S_IFMT != S_IFDIR else { throw DataError("expected a text file, found a directory", file: path) }
+            guard access(path, R_OK) == 0 else { throw DataError("file is not readable", file: path) }
+            description += "shard\t\(path)\t\(status.st_size)\t\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)\t\(status.st_ino)\n"
+        }
+        description += "max_tokens\t\(maxTokens.map(String.init) ?? "all")\n"
+        switch source {
+        case .build(let minCount, let maxSize, let bos):
+            description += "vocabulary\tbuilt\t\(minCount)\t\(maxSize.map(String.init) ?? "all")\t\(bos)\n"
+        case .given(let vocabulary):
+            var hash = SHA256()
+            for token in vocabulary.tokens { hash.update(Data((token + "\n").utf8)) }
+            description += "vocabulary\tgiven\t\(hash.finalize())\n"
+        }
+        var hash = SHA256()
+        hash.update(Data(description.utf8))
+        return String(hash.finalize().prefix(32))
+    }
+
+    // MARK: Building
+
+    private struct Meta: Codable {
+        var format: Int
+        var shards: [String]
+        /// Per shard: first and end position, first and end line.
+        var extents: [[Int]]
+        var tokens: Int
+        var lines: Int
+        /// SHA-256 of each shard read to its end.
+        var checksums: [String: String]
+        var buildSeconds: Double
+    }
+
+    private static func build(shards: [String], maxTokens: Int?, vocabulary source: VocabularySource, into folder: String,
+                              blockSize: Int) throws {
+        let start = Date()
+        try makeFolder(folder)
+        let provisionalPath = folder + "/provisional.bin"
+        let provisional = try create(provisionalPath), lineEnds = try create(folder + "/" + lineEndsFile)
+        var scanner = CorpusScanner(ids: provisional, lineEnds: lineEnds, blockSize: blockSize)
+        var extents: [TokenCorpus.Shard] = []
+        var checksums: [String: String] = [:]
+        for path in shards {
+            if let maxTokens, scanner.position >= maxTokens { break }
+            let (firstToken, firstLine) = (scanner.position, scanner.lines)
+            let (words, sha256) = try scanner.scan(path, maxTokens: maxTokens)
+            checksums[path] = sha256
+            if shards.count > 1 && words == 0 {
+                throw DataError("this training shard has no tokens (a truncated download?)", file: path)
+            }
+            extents.append(TokenCorpus.Shard(tokens: firstToken ..< scanner.position, lines: firstLine ..< scanner.lines))
+        }
+        try writing(folder) { try scanner.flush() }
+        try? lineEnds.close()
+
+        let table = scanner.table
+        let vocabulary: Vocabulary
+        switch source {
+        case .build(let minCount, let maxSize, let bos):
+            var counts: [TokenKey: Int] = [:]
+            counts.reserveCapacity(table.count)
+            for (id, count) in table.counts.enumerated() { counts[TokenKey(table.token(id)), default: 0] += count }
+            vocabulary = Vocabulary(counts: counts, lines: scanner.lines, minCount: minCount, maxSize: maxSize, withBeginOfSentence: bos)
+        case .given(let given):
+            vocabulary = given
+        }
+        let finalID = (0 ..< table.count).map { vocabulary.id(table.token($0)) }
+        let eos = vocabulary.eosID
+
+        // Provisional ids → vocabulary ids, a block at a time.
+        let ids = try create(folder + "/" + idsFile)
+        defer { try? ids.close() }
+        var trainingCounts = [Int](repeating: 0, count: vocabulary.count)
+        var block = [Int32](repeating: 0, count: 1 << 20)
+        var offset: Int64 = 0
+        try writing(folder) {
+            while true {
+                let bytes = try block.withUnsafeMutableBytes { try provisional.read(fromAbsoluteOffset: offset, into: $0) }
+                guard bytes > 0 else { break }
+                precondition(bytes % 4 == 0, "a short read of the provisional ids")   // a local file, read whole
+                offset += Int64(bytes)
+                block.withUnsafeMutableBufferPointer { block in
+                    finalID.withUnsafeBufferPointer { finalID in
+                        trainingCounts.withUnsafeMutableBufferPointer { trainingCounts in
+                            for i in 0 ..< bytes / 4 {
+                                let p = block[i]
+                                if p == CorpusScanner.endOfLine {
+                                    block[i] = eos
+                                } else {
+                                    let id = finalID[Int(p)]
+                                    block[i] = id
+                                    trainingCounts[Int(id)] += 1
+                                }
+                            }
+                        }
+                    }
+                }
+                _ = try block.withUnsafeBytes { try ids.writeAll(UnsafeRawBufferPointer(rebasing: $0[..<bytes])) }
+            }
+        }
+        try? provisional.close()
+        try? FileManager.default.removeItem(atPath: provisionalPath)
+
+        var tsv = ""
+        for id in 0 ..< vocabulary.count {
+            tsv += "\(vocabulary.tokens[id])\t\(vocabulary.counts[id])\t\(trainingCounts[id])\n"
+        }
+        let meta = Meta(format: format, shards: shards, extents: extents.map { [$0.tokens.lowerBound, $0.tokens.upperBound, $0.lines.lowerBound, $0.lines.upperBound] },
+                        tokens: scanner.position, lines: scanner.lines, checksums: checksums, buildSeconds: Date().timeIntervalSince(start))
+        try writing(folder) {
+            try Data(tsv.utf8).write(to: URL(fileURLWithPath: folder + "/" + vocabularyFile))
+            try JSONEncoder().encode(meta).write(to: URL(fileURLWithPath: folder + "/" + metaFile))
+        }
+    }
+
+    private static func makeFolder(_ folder: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw DataError("cannot create the corpus cache folder: \(error.localizedDescription); "
+                            + "set HARNESS_CACHE_DIR to a writable folder", file: folder)
+        }
+    }
+
+    private static func create(_ path: String) throws -> FileDescriptor {
+        do {
+            return try FileDescriptor.open(path, .readWrite, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        } catch {
+            throw DataError("cannot create a corpus cache file: \(error)", file: path)
+        }
+    }
+
+    /// Runs `body`, reporting a failed write (a full disk, say) against the cache folder.
+    private static func writing(_ folder: String, _ body: () throws -> Void) throws {
+        do { try body() } catch let error as DataError { throw error } catch {
+            throw DataError("cannot write the corpus cache: \(error)", file: folder)
+        }
+    }
+
+    // MARK: Reading
+
+    private static func open(_ folder: String) throws -> Entry {
+        let meta = try JSONDecoder().decode(Meta.self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/" + metaFile)))
+        guard meta.format == format else { throw DataError("another format", file: folder) }
+        let text = try String(contentsOfFile: folder + "/" + vocabularyFile, encoding: .utf8)
+        var tokens: [String] = [], counts: [Int] = [], trainingCounts: [Int] = []
+        // Split by bytes: a token may begin with a combining mark, which `Character`s would join to the tab.
+        for line in text.utf8.split(separator: 0x0A) {
+            let fields = line.split(separator: 0x09, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+            guard fields.count == 3, let count = Int(fields[1]), let trainingCount = Int(fields[2]) else {
+                throw DataError("a malformed vocabulary line", file: folder)
+            }
+            tokens.append(fields[0]); counts.append(count); trainingCounts.append(trainingCount)
+        }
+        let ids = try FileDescriptor.open(folder + "/" + idsFile, .readOnly)
+        let lineEnds: FileDescriptor
+        do { lineEnds = try FileDescriptor.open(folder + "/" + lineEndsFile, .readOnly) } catch { try? ids.close(); throw error }
+        let corpus = TokenCorpus(ids: ids, lineEnds: lineEnds, folder: folder,
+                                 shards: meta.extents.map { TokenCorpus.Shard(tokens: $0[0] ..< $0[1], lines: $0[2] ..< $0[3]) })
+        let sizes = try [idsFile, lineEndsFile].map { try FileManager.default.attributesOfItem(atPath: folder + "/" + $0)[.size] as? Int }
+        guard sizes == [meta.tokens * 4, meta.lines * 8], corpus.tokenCount == meta.tokens, corpus.lineCount == meta.lines else {
+            throw DataError("an incomplete cache", file: folder)
+        }
+        return Entry(vocabulary: Vocabulary(tokens: tokens, counts: counts), corpus: corpus, trainingCounts: trainingCounts,
+                     checksums: meta.checksums, folder: folder, built: false)
+    }
+}
