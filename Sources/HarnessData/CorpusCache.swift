@@ -202,8 +202,17 @@ public enum CorpusCache {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw DataError("cannot create the corpus cache folder: \(error.localizedDescription); "
-                            + "set HARNESS_CACHE_DIR to a writable folder", file: folder)
+            // Foundation's message ("The operation could not be completed") hides the cause:
+            // name the nearest existing ancestor and what is wrong with it.
+            var ancestor = (folder as NSString).deletingLastPathComponent
+            while !ancestor.isEmpty && ancestor != "/" && !FileManager.default.fileExists(atPath: ancestor) {
+                ancestor = (ancestor as NSString).deletingLastPathComponent
+            }
+            var isDirectory: ObjCBool = false
+            let reason = FileManager.default.fileExists(atPath: ancestor, isDirectory: &isDirectory) && !isDirectory.boolValue
+                ? "\(ancestor) is a file, not a folder"
+                : access(ancestor, W_OK) != 0 ? "no permission to write in \(ancestor)" : error.localizedDescription
+            throw DataError("cannot create the corpus cache folder: \(reason); set HARNESS_CACHE_DIR to a writable folder", file: folder)
         }
     }
 
@@ -226,7 +235,9 @@ public enum CorpusCache {
 
     private static func open(_ folder: String) throws -> Entry {
         let meta = try JSONDecoder().decode(Meta.self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/" + metaFile)))
-        guard meta.format == format else { throw DataError("another format", file: folder) }
+        guard meta.format == format, (0 ... Int.max / 8).contains(meta.tokens), (0 ... Int.max / 8).contains(meta.lines) else {
+            throw DataError("another format, or damaged", file: folder)
+        }
         let text = try String(contentsOfFile: folder + "/" + vocabularyFile, encoding: .utf8)
         var tokens: [String] = [], counts: [Int] = [], trainingCounts: [Int] = []
         // Split by bytes: a token may begin with a combining mark, which `Character`s would join to the tab.
@@ -240,6 +251,15 @@ public enum CorpusCache {
         let ids = try FileDescriptor.open(folder + "/" + idsFile, .readOnly)
         let lineEnds: FileDescriptor
         do { lineEnds = try FileDescriptor.open(folder + "/" + lineEndsFile, .readOnly) } catch { try? ids.close(); throw error }
+        // The extents must tile the ids and lines in order (a hand-edited or damaged meta.json is rebuilt).
+        var position = 0, line = 0
+        for extent in meta.extents {
+            guard extent.count == 4, extent[0] == position, extent[1] >= extent[0], extent[2] == line, extent[3] >= extent[2] else {
+                try? ids.close(); try? lineEnds.close()
+                throw DataError("damaged shard extents", file: folder)
+            }
+            (position, line) = (extent[1], extent[3])
+        }
         let corpus = TokenCorpus(ids: ids, lineEnds: lineEnds, folder: folder,
                                  shards: meta.extents.map { TokenCorpus.Shard(tokens: $0[0] ..< $0[1], lines: $0[2] ..< $0[3]) })
         let sizes = try [idsFile, lineEndsFile].map { try FileManager.default.attributesOfItem(atPath: folder + "/" + $0)[.size] as? Int }

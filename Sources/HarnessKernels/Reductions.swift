@@ -4,9 +4,19 @@
 /// Σ x².
 @inlinable
 public func sumOfSquares<T: Scalar>(_ n: Int, _ x: UnsafePointer<T>) -> Double {
+    var total = 0.0
+    accumulateSumOfSquares(n, x, into: &total)
+    return total
+}
+
+/// `total` += Σ x², block by block as `sumOfSquares` adds them: runs that start at
+/// multiples of 1024 from one buffer's start, accumulated in order into one total, give
+/// exactly `sumOfSquares` of the whole buffer when the values outside them are zero
+/// (`ParameterStore.gradientNorm` over the gradient blocks a step wrote).
+@inlinable
+public func accumulateSumOfSquares<T: Scalar>(_ n: Int, _ x: UnsafePointer<T>, into total: inout Double) {
     let x = UnsafeMutablePointer(mutating: x)
     let w = T.Vector.scalarCount
-    var total = 0.0
     var i = 0
     // Vector partial sums in T over blocks of 1024, then into the Double total.
     while i < n {
@@ -17,7 +27,6 @@ public func sumOfSquares<T: Scalar>(_ n: Int, _ x: UnsafePointer<T>) -> Double {
         while i < end { block += Double(x[i]) * Double(x[i]); i += 1 }
         total += block
     }
-    return total
 }
 
 /// Σ x·y.

@@ -40,10 +40,13 @@ public final class Adagrad: Optimizer {
     public func step<T: Scalar>(_ store: ParameterStore<T>) {
         let a = stateBuffers(count: store.count)[0], w = store.values, g = store.gradients, epsilon = hyperparameters.epsilon
         steps += 1
-        for i in 0..<store.count {
-            let gi = Double(g[i])
-            a[i] += gi * gi
-            w[i] -= T(learningRate * gi / (FastMath.squareRoot(a[i]) + epsilon))
+        // A zero gradient leaves a and w as they are: the written ranges suffice.
+        store.forEachGradientRange { range in
+            for i in range {
+                let gi = Double(g[i])
+                a[i] += gi * gi
+                w[i] -= T(learningRate * gi / (FastMath.squareRoot(a[i]) + epsilon))
+            }
         }
     }
 

@@ -106,6 +106,7 @@ public final class BiLM<T: Scalar> {
         stacks = parts.stacks
         output = parts.output
         store = ParameterStore(parts.parameters, generator: &generator)
+        for parameter in parts.rowSparse { store.makeRowSparse(parameter) }
         directionContexts = stacks.count == 2 ? stacks.map { _ in StepContext(training: true) } : []
     }
 
@@ -123,6 +124,8 @@ public final class BiLM<T: Scalar> {
         let output: any OutputLayer<T>
         /// Encoder, stacks, output; a tied table appears twice (the store binds it once).
         let parameters: [Parameter<T>]
+        /// The parameters the store may treat as row-sparse (`ParameterStore.makeRowSparse`).
+        let rowSparse: [Parameter<T>]
 
         init(_ configuration: BiLMConfiguration, characters: CharacterTable?) {
             let v = configuration.vocabularySize, scale = configuration.initScale
@@ -147,6 +150,16 @@ public final class BiLM<T: Scalar> {
             output = configuration.output.makeLayer(vocabularySize: v, inputSize: configuration.recurrent.outputSize,
                                                     tiedTo: tiedTable, initScale: scale)
             parameters = encoder.parameters + stacks.flatMap(\.parameters) + output.parameters
+            // Row-sparse only where every component holding the parameter writes it by
+            // touched rows (a table tied to a full softmax is written whole).
+            let holders: [(all: [Parameter<T>], sparse: [Parameter<T>])] = [(encoder.parameters, encoder.rowSparseParameters)]
+                + stacks.map { ($0.parameters, []) } + [(output.parameters, output.rowSparseParameters)]
+            var seen = Set<ObjectIdentifier>()
+            rowSparse = (encoder.rowSparseParameters + output.rowSparseParameters).filter { candidate in
+                seen.insert(ObjectIdentifier(candidate)).inserted && holders.allSatisfy { holder in
+                    !holder.all.contains { $0 === candidate } || holder.sparse.contains { $0 === candidate }
+                }
+            }
         }
     }
 

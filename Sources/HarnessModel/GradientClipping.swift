@@ -29,7 +29,7 @@ public struct ValueClipping: GradientClipping, Equatable {
     @discardableResult
     public func apply<T: Scalar>(to store: ParameterStore<T>) -> Double {
         let norm = store.gradientNorm()
-        clamp(store.count, store.gradients.baseAddress!, limit: T(limit))
+        store.forEachGradientRange { clamp($0.count, store.gradients.baseAddress! + $0.lowerBound, limit: T(limit)) }
         return norm
     }
 }
@@ -48,7 +48,10 @@ public struct GlobalNormClipping: GradientClipping, Equatable {
     @discardableResult
     public func apply<T: Scalar>(to store: ParameterStore<T>) -> Double {
         let norm = store.gradientNorm()
-        if norm > maximum { HarnessKernels.scale(store.count, T(maximum / (norm + 1e-6)), store.gradients.baseAddress!) }
+        if norm > maximum {
+            let factor = T(maximum / (norm + 1e-6))
+            store.forEachGradientRange { HarnessKernels.scale($0.count, factor, store.gradients.baseAddress! + $0.lowerBound) }
+        }
         return norm
     }
 }

@@ -14,6 +14,9 @@ public protocol OutputLayer<T>: AnyObject {
     /// In a fixed order: the order of the store and of checkpoints. A weight tied to the
     /// word embedding is listed here too (the store binds it once).
     var parameters: [Parameter<T>] { get }
+    /// Parameters whose gradient a training `loss` writes only in rows it touches
+    /// (`Parameter.touchRow`), so that the store may skip the others (default: none).
+    var rowSparseParameters: [Parameter<T>] { get }
     /// Σ weight_n · loss_n in nats and each row's loss in `rowLosses`. The loss is the
     /// exact NLL of the target under the normalised distribution over the whole
     /// vocabulary, except when training (a `gradientScale` and `context.training`) with
@@ -78,4 +81,8 @@ public struct ComponentProblem: Sendable, Equatable {
         self.message = message
         self.note = note
     }
+}
+
+extension OutputLayer {
+    public var rowSparseParameters: [Parameter<T>] { [] }
 }

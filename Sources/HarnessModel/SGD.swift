@@ -37,8 +37,8 @@ public final class SGD: Optimizer {
     public func step<T: Scalar>(_ store: ParameterStore<T>) {
         let w = store.values, g = store.gradients, momentum = hyperparameters.momentum
         steps += 1
-        if momentum == 0 {
-            axpy(store.count, T(-learningRate), g.baseAddress!, w.baseAddress!)
+        if momentum == 0 {   // a zero gradient changes nothing: the written ranges suffice
+            store.forEachGradientRange { axpy($0.count, T(-learningRate), g.baseAddress! + $0.lowerBound, w.baseAddress! + $0.lowerBound) }
             return
         }
         let v = stateBuffers(count: store.count)[0]

@@ -59,6 +59,8 @@ public final class SampledSoftmaxLayer<T: Scalar>: OutputLayer {
     }
 
     public var parameters: [Parameter<T>] { full.parameters }
+    /// A training step writes the rows (and bias entries) of its candidates and targets.
+    public var rowSparseParameters: [Parameter<T>] { [full.weight, full.bias] }
 
     /// In training, each segment (direction) draws its own negatives, as bilm-tf's two
     /// sampled_softmax_loss calls do.
@@ -130,6 +132,7 @@ public final class SampledSoftmaxLayer<T: Scalar>: OutputLayer {
         candidateSums.initialize(repeating: 0, count: k)
         for r in 0..<n { axpy(k, 1, logits.row(r) + 1, candidateSums) }
         for (j, id) in sampler.candidates.enumerated() {
+            weight.touchRow(Int(id)); bias.touchValues(Int(id), count: 1)
             axpy(d, 1, dw.row(j), weight.gradient.row(Int(id)))
             bias.gradient.base[Int(id)] += candidateSums[j]
         }
@@ -140,6 +143,7 @@ public final class SampledSoftmaxLayer<T: Scalar>: OutputLayer {
             let dTrue = logits[r, 0]
             guard dTrue != 0 else { continue }
             let y = Int(targets[r])
+            weight.touchRow(y); bias.touchValues(y, count: 1)
             axpy(d, dTrue, h.row(r), weight.gradient.row(y))
             bias.gradient.base[y] += dTrue
             axpy(d, dTrue, weight.value.row(y), dh.row(r))

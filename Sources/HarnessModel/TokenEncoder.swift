@@ -13,6 +13,9 @@ public protocol TokenEncoder<T>: AnyObject {
     var parameters: [Parameter<T>] { get }
     /// The (V, D) table an output layer may share as its weight (`tie_weights`), or nil.
     var embeddingTable: Parameter<T>? { get }
+    /// Parameters whose gradient `backward` writes only in rows it touches
+    /// (`Parameter.touchRow`), so that the store may skip the others (default: none).
+    var rowSparseParameters: [Parameter<T>] { get }
     /// ids (N) in 0..<V → representations (N, D), a view into `context.arena`; keeps
     /// what `backward` needs.
     func forward(ids: UnsafePointer<Int32>, count: Int, context: StepContext) -> Matrix<T>
@@ -28,6 +31,8 @@ public protocol TokenEncoder<T>: AnyObject {
 }
 
 extension TokenEncoder {
+    public var rowSparseParameters: [Parameter<T>] { [] }
+
     public func setWordsOutsideVocabulary(_ words: [String]) -> Bool { false }
 }
 

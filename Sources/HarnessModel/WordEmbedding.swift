@@ -34,6 +34,8 @@ public final class WordEmbedding<T: Scalar>: TokenEncoder {
     public var outputSize: Int { table.columns }
     public var parameters: [Parameter<T>] { [table] }
     public var embeddingTable: Parameter<T>? { table }
+    /// A step writes the rows of the ids it read.
+    public var rowSparseParameters: [Parameter<T>] { [table] }
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
@@ -56,6 +58,7 @@ public final class WordEmbedding<T: Scalar>: TokenEncoder {
     @_specialize(where T == Double)
     public func backward(_ dy: Matrix<T>, context: StepContext) {
         for r in 0..<count {
+            table.touchRow(Int(ids[r]))
             axpy(table.columns, 1, dy.row(r), table.gradient.row(Int(ids[r])))
         }
     }

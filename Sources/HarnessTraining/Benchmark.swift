@@ -87,6 +87,10 @@ public enum Benchmark {
                       syntheticTokens: 200_000, steps: 40),
         Configuration(label: "C", title: "ELMo-small, word: bidirectional LSTMP 2×512/128, sampled softmax 1024, tied, Adagrad, batch 32",
                       spec: String(format: elmo, "{type: word, dim: 128}", "true"), syntheticTokens: 300_000, steps: 40),
+        Configuration(label: "C-793k", title: "C at the 1B Word Benchmark's vocabulary (793,471 words): the row-sparse table and softmax",
+                      // 3M tokens: enough of the Zipf tail seen for the frequency-order check of the vocabulary file.
+                      spec: String(format: elmo, "{type: word, dim: 128}", "true"), syntheticTokens: 3_000_000, steps: 40,
+                      vocabularySize: oneBillionWordWords),
         Configuration(label: "D", title: "ELMo-small, char: C with the char-CNN (filters to 256, 2 highways)",
                       spec: String(format: elmo, """
                           {type: char-cnn, char_embedding_dim: 16, filters: [[1, 32], [2, 32], [3, 64], [4, 128], [5, 256]],
@@ -106,6 +110,8 @@ public enum Benchmark {
 
     /// WikiText-2's vocabulary size (Merity et al. 2016), `<eos>` and `<unk>` included.
     static let wikiText2Words = 33_278
+    /// bilm-tf's vocabulary of the 1B Word Benchmark (`vocab-2016-09-10.txt`), specials included.
+    static let oneBillionWordWords = 793_471
 
     /// The configuration labelled `label`, whatever its case.
     public static func configuration(_ label: String) -> Configuration? {

@@ -97,6 +97,18 @@ struct CorpusCacheTests {
         let again = try cached([path])
         #expect(again.built && again.corpus.tokenCount == 5)
         #expect(try again.corpus.ids(0 ..< 5) == ids)
+        // A damaged meta.json (shard extents, counts) is rebuilt too, never trusted.
+        for damage in [#""extents":[[0]]"#, #""tokens":9223372036854775807"#, #""extents":[[0,3,0,1],[2,5,1,2]]"#] {
+            let meta = again.folder + "/meta.json"
+            let text = try String(contentsOfFile: meta, encoding: .utf8)
+            let key = String(damage.prefix { $0 != ":" })
+            let damaged = text.replacingOccurrences(of: key + #":[^a-z]*?(?=,"|\})"#, with: damage, options: .regularExpression)
+            #expect(damaged != text, "\(damage)")
+            try damaged.write(toFile: meta, atomically: true, encoding: .utf8)
+            let rebuilt = try cached([path])
+            let rebuiltIDs = try rebuilt.corpus.ids(0 ..< 5)
+            #expect(rebuilt.built && rebuiltIDs == ids, "\(damage)")
+        }
     }
 
     @Test func aGivenVocabularyMapsUnknownWordsToUnk() throws {
@@ -120,9 +132,10 @@ struct CorpusCacheTests {
         let file = temporaryFile("x")
         let error = #expect(throws: DataError.self) {
             try CorpusCache.load(shards: [good], maxTokens: nil, vocabulary: .build(minCount: 1, maxSize: nil, withBeginOfSentence: false),
-                                 root: file + "/cache")
+                                 root: file + "/cache/corpora")
         }
-        #expect(error?.file == file + "/cache" && error?.message.contains("HARNESS_CACHE_DIR") == true)
+        #expect(error == DataError("cannot create the corpus cache folder: \(file) is a file, not a folder; "
+                                   + "set HARNESS_CACHE_DIR to a writable folder", file: file + "/cache/corpora"))
     }
 }
 
