@@ -13,7 +13,7 @@ swift build -c release --product harness-microbench --scratch-path .build-tests 
 bench=$(swift build -c release --scratch-path .build-tests --show-bin-path)/harness-microbench
 for size in 2M:2000000:1 20M:20000000:1 200M:200000000:20; do
     IFS=: read -r name tokens shards <<< "$size"
-    [ -d "$work/$name" ] || "$bench" --make-corpus "$work/$name" --tokens "$tokens" --shards "$shards" >/dev/null
+    [ -d "$work/$name" ] || tools/make-corpus "$work/$name" "$tokens" "$shards" >/dev/null
 done
 echo "corpus | batching | text | tokens | shards | cache | load | load rate | tokens/s | peak RSS"
 echo "---|---|---:|---:|---:|---|---:|---:|---:|---:"

@@ -22,9 +22,10 @@ enum LoadedRun {
         let directory = RunDirectory(existing: path)
         var spec = try spec(path)
         let recorded = directory.readDataPaths()
-        spec.data.valid = spec.data.valid.map { recorded["valid"] ?? $0 }
-        spec.data.test = spec.data.test.map { recorded["test"] ?? $0 }
-        let missing = [spec.data.valid, spec.data.test].compactMap { $0 }.first { !FileManager.default.fileExists(atPath: $0) }
+        // A one-file split by its absolute path at training time; several files as the spec resolves them now.
+        if spec.data.validShards.count == 1 { spec.data.valid = recorded["valid"] ?? spec.data.valid }
+        if spec.data.testShards.count == 1 { spec.data.test = recorded["test"] ?? spec.data.test }
+        let missing = (spec.data.validShards + spec.data.testShards).first { !FileManager.default.fileExists(atPath: $0) }
         if missing != nil { spec.data.valid = nil; spec.data.test = nil }
         try configure(&spec)
         if let missing, spec.data.valid == nil && spec.data.test == nil {

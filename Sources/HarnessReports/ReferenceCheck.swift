@@ -75,7 +75,7 @@ public enum ReferenceCheck {
                                   problem: nil, checksums: [:])
             do {
                 let spec = try SpecLoader.load(file: folder + "/" + file)
-                for path in spec.data.trainShards + [spec.data.valid].compactMap({ $0 }) {
+                for path in spec.data.trainShards + spec.data.validShards {
                     outcome.checksums[URL(fileURLWithPath: path).lastPathComponent] = try SHA256.file(path)
                 }
                 if let reference, reference.data != outcome.checksums {

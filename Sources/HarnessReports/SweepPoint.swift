@@ -71,7 +71,8 @@ extension SweepSpec {
                     let spec = try SpecLoader.parse(yaml, file: "\(invalidID)/point.yaml", defaultName: name)
                     point = SweepPoint(axes: axes, seed: seed, id: RunDirectory.id(name: name, hash: spec.hash), specText: yaml, invalid: nil,
                                        threads: spec.training.threads,
-                                       dataFiles: spec.data.trainShards + [spec.data.valid, spec.data.test, spec.data.vocabularyFile].compactMap { $0 })
+                                       dataFiles: spec.data.trainShards + spec.data.validShards + spec.data.testShards
+                                           + [spec.data.vocabularyFile].compactMap { $0 })
                 } catch let errors as SpecErrors {
                     point = SweepPoint(axes: axes, seed: seed, id: invalidID, specText: yaml,
                                        invalid: errors.errors.map(\.description).joined(separator: "\n"))

@@ -40,12 +40,26 @@ public struct DataSpec: Sendable, Equatable {
     /// The train split as the spec names it: a file, a glob pattern, or a list of them
     /// (joined by ", "), absolute. `trainShards` are the files it names.
     public var train: String
-    /// The training files in reading order: a pattern's matches in byte order of their
-    /// paths, a list's entries in list order; their lines are read one file after the
-    /// other (a stream crosses from one file into the next).
+    /// The training files in listed order: a pattern's matches in byte order of their
+    /// paths, a list's entries in list order (training reads them in a seeded order per
+    /// epoch; `Batching`).
     public var trainShards: [String]
-    public var valid: String?
-    public var test: String?
+    /// The validation files (a file, a pattern or a list, as `train`), read one after the
+    /// other as one split; empty: none.
+    public var validShards: [String]
+    /// The test files, as `validShards`.
+    public var testShards: [String]
+    /// The validation split for messages and records: its one file, or its files joined by
+    /// ", "; setting a path makes it the one file.
+    public var valid: String? {
+        get { validShards.isEmpty ? nil : validShards.joined(separator: ", ") }
+        set { validShards = newValue.map { [$0] } ?? [] }
+    }
+    /// The test split, as `valid`.
+    public var test: String? {
+        get { testShards.isEmpty ? nil : testShards.joined(separator: ", ") }
+        set { testShards = newValue.map { [$0] } ?? [] }
+    }
     public var minCount: Int
     public var maxVocabularySize: Int?
     public var vocabularyFile: String?
@@ -58,7 +72,8 @@ public struct DataSpec: Sendable, Equatable {
     public var evalBatchSize: Int
 
     public static func == (a: DataSpec, b: DataSpec) -> Bool {
-        a.train == b.train && a.trainShards == b.trainShards && a.valid == b.valid && a.test == b.test && a.minCount == b.minCount
+        a.train == b.train && a.trainShards == b.trainShards && a.validShards == b.validShards && a.testShards == b.testShards
+            && a.minCount == b.minCount
             && a.maxVocabularySize == b.maxVocabularySize && a.vocabularyFile == b.vocabularyFile
             && a.maxTrainTokens == b.maxTrainTokens && a.maxEvalTokens == b.maxEvalTokens
             && a.batching.isEqual(to: b.batching) && a.evalBatchSize == b.evalBatchSize

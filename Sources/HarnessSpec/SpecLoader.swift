@@ -101,9 +101,8 @@ public enum SpecLoader {
 
     private static func readData(_ r: MappingReader) -> DataSpec? {
         let corpus = r.string("corpus", default: "", doc: "folder with train.txt, valid.txt, test.txt")
-        let (trainText, shardPatterns) = readTrainShards(r)
-        let explicit = [trainText] + ["valid", "test"].map { r.string($0, default: "", doc: "\($0) split file (instead of corpus)") }
-        var paths = explicit.map { $0.flatMap { $0.isEmpty ? nil : $0 } }
+        let splits = ["train", "valid", "test"].map { readSplit(r, $0) }
+        var paths = splits.map { $0.text.flatMap { $0.isEmpty ? nil : $0 } }
         if let corpus, !corpus.isEmpty {
             if paths.contains(where: { $0 != nil }) {
                 r.source.error("give either 'corpus' or 'train'/'valid'/'test' paths, not both", at: r.location(of: "corpus"))
@@ -125,41 +124,48 @@ public enum SpecLoader {
         r.record("batching", reader: batchingReader, doc: "")
         let evalBatch = r.optionalInt("eval_batch_size", range: 1...100_000, doc: "default: the training batch size")
         guard let batching, let train = paths[0] else { return nil }
-        let shards = resolveShards(shardPatterns ?? [(train, r.valueLocation(of: "train"))], evaluated: [paths[1], paths[2]], r)
-        let trainNamed = shardPatterns.map { $0.map { DataSpec.absolute($0.0) }.joined(separator: ", ") } ?? DataSpec.absolute(train)
-        return DataSpec(train: trainNamed, trainShards: shards, valid: paths[1].map(DataSpec.absolute), test: paths[2].map(DataSpec.absolute),
+        // A split named by `corpus` is its one file; one named by its key may be a pattern or a list.
+        func files(_ index: Int, _ key: String, evaluated: [String] = []) -> [String] {
+            guard let path = paths[index] else { return [] }
+            return resolveShards(splits[index].entries ?? [(path, r.valueLocation(of: r.node(key) == nil ? "corpus" : key))],
+                                 split: key, evaluated: evaluated, r)
+        }
+        let validShards = files(1, "valid"), testShards = files(2, "test")
+        let shards = files(0, "train", evaluated: validShards + testShards)
+        let trainNamed = splits[0].entries.map { $0.map { DataSpec.absolute($0.0) }.joined(separator: ", ") } ?? DataSpec.absolute(train)
+        return DataSpec(train: trainNamed, trainShards: shards, validShards: validShards, testShards: testShards,
                         minCount: minCount, maxVocabularySize: maxSize,
                         vocabularyFile: file.flatMap { $0.isEmpty ? nil : DataSpec.absolute($0) }, maxTrainTokens: maxTrain,
                         maxEvalTokens: maxEval, batching: batching, evalBatchSize: evalBatch ?? batching.batchSize)
     }
 
-    /// The files `patterns` name, in reading order, with a spec error (at the entry's
-    /// place) for a pattern that matches nothing or a directory or an unreadable link, a
-    /// file named twice (also through a symbolic link), and a shard that is also one of the
-    /// `evaluated` splits.
-    private static func resolveShards(_ patterns: [(String, SourceLocation)], evaluated splits: [String?],
+    /// The files `patterns` name for `data.<split>`, in reading order, with a spec error
+    /// (at the entry's place) for a pattern that matches nothing or a directory or an
+    /// unreadable link, a file named twice (also through a symbolic link), and a training
+    /// shard that is also one of the `evaluated` files.
+    private static func resolveShards(_ patterns: [(String, SourceLocation)], split: String, evaluated files: [String],
                                       _ r: MappingReader) -> [String] {
         var shards: [String] = []
         var real: [String: String] = [:]   // resolved path (symbolic links followed) → as matched
-        let evaluated = Set(splits.compactMap { $0.map { DataSpec.resolvingLinks(DataSpec.absolute($0)) } })
+        let evaluated = Set(files.map { DataSpec.resolvingLinks(DataSpec.absolute($0)) })
         for (pattern, location) in patterns {
             let isPattern = DataSpec.isPattern(pattern)
             let files = isPattern ? DataSpec.shards(DataSpec.absolute(pattern)) : [DataSpec.absolute(pattern)]
             if files.isEmpty {
-                r.source.error("no file matches '\(pattern)' in 'data.train'", at: location,
+                r.source.error("no file matches '\(pattern)' in 'data.\(split)'", at: location,
                                note: "a pattern takes *, ? and [...] in file names (glob(3); \\[ for a literal [), "
                                    + "relative to the folder harness runs in (\(FileManager.default.currentDirectoryPath))")
             }
             for file in files {
                 var isDirectory: ObjCBool = false
                 if isPattern && !(FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) && !isDirectory.boolValue) {
-                    r.source.error("'\(pattern)' in 'data.train' matches '\(file)', which is \(isDirectory.boolValue ? "a directory" : "not a readable file (a broken or looping symbolic link?)")",
+                    r.source.error("'\(pattern)' in 'data.\(split)' matches '\(file)', which is \(isDirectory.boolValue ? "a directory" : "not a readable file (a broken or looping symbolic link?)")",
                                    at: location)
                     continue
                 }
                 let resolved = DataSpec.resolvingLinks(file)
                 if let first = real[resolved] {
-                    r.source.error("'\(file)' is named twice in 'data.train'" + (first == file ? "" : " (as '\(first)')"), at: location)
+                    r.source.error("'\(file)' is named twice in 'data.\(split)'" + (first == file ? "" : " (as '\(first)')"), at: location)
                     continue
                 }
                 if evaluated.contains(resolved) {
@@ -173,22 +179,24 @@ public enum SpecLoader {
         return shards
     }
 
-    /// `data.train`: a path, a glob pattern, or a list of them (shards). Returns the text
-    /// as written (for a list: its entries joined by ", ") and, for a list, each entry with
-    /// its location.
-    private static func readTrainShards(_ r: MappingReader) -> (String?, [(String, SourceLocation)]?) {
-        let doc = "train split: a file, a glob pattern (shards, read in byte order of their paths) or a list of them (in list order)"
-        guard case .sequence = r.node("train") else { return (r.string("train", default: "", doc: doc), nil) }
+    /// `data.<split>`: a path, a glob pattern, or a list of them (shards). Returns the
+    /// text as written (for a list: its entries joined by ", ") and, for a list, each
+    /// entry with its location.
+    private static func readSplit(_ r: MappingReader, _ split: String) -> (text: String?, entries: [(String, SourceLocation)]?) {
+        let doc = split == "train"
+            ? "train split: a file, a glob pattern (shards, read in byte order of their paths) or a list of them (in list order)"
+            : "\(split) split (instead of corpus): a file, a glob pattern or a list of them, read one after the other"
+        guard case .sequence = r.node(split) else { return (r.string(split, default: "", doc: doc), nil) }
         var entries: [(String, SourceLocation)] = []
-        for (node, location) in r.list("train") {
+        for (node, location) in r.list(split) {
             guard case .scalar(let scalar) = node, !scalar.string.isEmpty else {
-                r.source.error("expected a file or a pattern in 'data.train', found \(MappingReader.describe(node))", at: location)
+                r.source.error("expected a file or a pattern in 'data.\(split)', found \(MappingReader.describe(node))", at: location)
                 continue
             }
             entries.append((scalar.string, location))
         }
-        if entries.isEmpty && r.list("train").isEmpty { r.source.error("'data.train' lists no file", at: r.valueLocation(of: "train")) }
-        r.record("train", value: .list(entries.map { .scalar(MappingReader.quoted($0.0)) }), doc: doc)
+        if entries.isEmpty && r.list(split).isEmpty { r.source.error("'data.\(split)' lists no file", at: r.valueLocation(of: split)) }
+        r.record(split, value: .list(entries.map { .scalar(MappingReader.quoted($0.0)) }), doc: doc)
         return (entries.map(\.0).joined(separator: ", "), entries)
     }
 

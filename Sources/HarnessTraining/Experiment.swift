@@ -74,8 +74,8 @@ public final class Experiment {
             trainChecksums = [:]
         }
         let vocabulary = vocabulary
-        valid = try data.valid.map { TokenCorpus(lines: vocabulary.encode(try Self.evaluationLines($0, split: "valid", spec: spec)), eos: vocabulary.eosID) }
-        test = try data.test.map { TokenCorpus(lines: vocabulary.encode(try Self.evaluationLines($0, split: "test", spec: spec)), eos: vocabulary.eosID) }
+        valid = try Self.evaluationSplit(data.validShards, name: "valid", spec: spec, vocabulary: vocabulary)
+        test = try Self.evaluationSplit(data.testShards, name: "test", spec: spec, vocabulary: vocabulary)
         let problems = spec.model.output.problems(vocabularySize: vocabulary.count, inputSize: spec.model.recurrent.outputSize)
         if !problems.isEmpty {
             throw SpecErrors(problems.map {
@@ -116,16 +116,29 @@ public final class Experiment {
     /// (bilm-tf's from the 1B Word Benchmark) stays far above it; byte order gives ≈ 0.
     static let minimumFrequencyOrder = 0.5
 
-    /// An evaluation split's lines, refused when they give no scored target: a
-    /// perplexity over 0 tokens (exp(0/0) shown as 1.00) would pick the best epoch.
-    private static func evaluationLines(_ path: String, split: String, spec: ExperimentSpec) throws -> [[String]] {
-        let lines = try TextFile.read(path, maxTokens: spec.data.maxEvalTokens)
-        if lines.isEmpty { throw DataError("the \(split) split is empty: there is nothing to score", file: path) }
-        if let problem = spec.data.batching.shortfall(tokens: lines.reduce(0) { $0 + $1.count + 1 }, batchSize: spec.data.evalBatchSize) {
-            throw DataError("the \(split) split \(problem) (data.eval_batch_size \(spec.data.evalBatchSize)); lower data.eval_batch_size",
-                            file: path)
+    /// An evaluation split's files (nil for none), read into memory one after the other
+    /// (`max_eval_tokens` counts across them) and refused when they give no scored target:
+    /// a perplexity over 0 tokens (exp(0/0) shown as 1.00) would pick the best epoch.
+    private static func evaluationSplit(_ files: [String], name split: String, spec: ExperimentSpec,
+                                        vocabulary: Vocabulary) throws -> TokenCorpus? {
+        guard !files.isEmpty else { return nil }
+        var shards: [[[Int32]]] = [], tokens = 0
+        for file in files {
+            if let limit = spec.data.maxEvalTokens, tokens >= limit { break }
+            let lines = try TextFile.read(file, maxTokens: spec.data.maxEvalTokens.map { $0 - tokens })
+            if files.count > 1 && lines.allSatisfy(\.isEmpty) {
+                throw DataError("this \(split) file has no tokens (a truncated download?)", file: file)
+            }
+            tokens += lines.reduce(0) { $0 + $1.count + 1 }
+            shards.append(vocabulary.encode(lines))
         }
-        return lines
+        let named = files.joined(separator: ", ")   // the split as `DataSpec.valid` names it
+        if shards.allSatisfy(\.isEmpty) { throw DataError("the \(split) split is empty: there is nothing to score", file: named) }
+        if let problem = spec.data.batching.shortfall(tokens: tokens, batchSize: spec.data.evalBatchSize) {
+            throw DataError("the \(split) split \(problem) (data.eval_batch_size \(spec.data.evalBatchSize)); lower data.eval_batch_size",
+                            file: named)
+        }
+        return TokenCorpus(shards: shards, eos: vocabulary.eosID)
     }
 
     /// One pass over `corpus`; training passes shuffle (sentences mode, shard order).

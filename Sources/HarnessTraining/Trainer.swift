@@ -113,8 +113,8 @@ public final class Trainer {
         let epochStart = Date().addingTimeInterval(-state.epochElapsed)
         var windowStart = Date()
         while !state.budgetReached && state.nextBatch < pass.count {
+            let stepStart = Date()   // making the batch (ids read from the cache) counts as training time
             let batch = try pass.step(state.nextBatch)
-            let stepStart = Date()
             let (objective, norm, directions) = computeGradients(batch)
             state.nextBatch += 1
             guard objective.isFinite, norm.isFinite else {

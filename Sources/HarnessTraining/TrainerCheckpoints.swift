@@ -117,7 +117,7 @@ extension Trainer {
     func dataChecksums() throws -> [String: String] {
         let data = spec.data
         var sums: [String: String] = [:]
-        for file in data.trainShards + [data.valid, data.test, data.vocabularyFile].compactMap({ $0 }) {
+        for file in data.trainShards + data.validShards + data.testShards + [data.vocabularyFile].compactMap({ $0 }) {
             if let cached = experiment.trainChecksums[file] { sums[file] = cached; continue }
             do { sums[file] = try SHA256.file(file) } catch { throw DataError("cannot read the file to checksum it: \(error)", file: file) }
         }

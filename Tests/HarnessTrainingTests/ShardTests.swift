@@ -21,11 +21,11 @@ struct ShardTests {
         return folder
     }
 
-    private func spec(train: String) throws -> ExperimentSpec {
+    private func spec(train: String, evaluation: String = "valid: \(corpus)/valid.txt") throws -> ExperimentSpec {
         try SpecLoader.parse("""
             data:
               train: \(train)
-              valid: \(Self.corpus)/valid.txt
+              \(evaluation)
               batching: {type: stream, batch_size: 4, bptt: 5}
             model:
               direction: forward
@@ -69,6 +69,30 @@ struct ShardTests {
         let evaluated = #expect(throws: SpecErrors.self) { try spec(train: "[\(folder)/part-00.txt, \(Self.corpus)/v*.txt]") }
         #expect(evaluated?.errors.first?.message == "'\(Self.corpus)/valid.txt' in 'data.train' is also the valid or test split: "
                 + "a model would be scored on its training text")
+    }
+
+    /// `valid` and `test` take a file, a pattern or a list too: one split, files in order.
+    @Test func evaluationSplitsMayBeShardsToo() throws {
+        let folder = try shards()
+        let text = try spec(train: "\(folder)/part-00.txt", evaluation: """
+            valid: [\(folder)/part-02.txt, \(folder)/part-01.txt]
+              test: \(folder)/part-0[12].txt
+            """)
+        #expect(text.data.validShards == ["\(folder)/part-02.txt", "\(folder)/part-01.txt"])
+        #expect(text.data.testShards == ["\(folder)/part-01.txt", "\(folder)/part-02.txt"])
+        #expect(text.data.valid == "\(folder)/part-02.txt, \(folder)/part-01.txt")
+        let experiment = try Experiment(text)
+        #expect(experiment.valid!.shards.map(\.lines.count) == [100, 100] && experiment.test!.lineCount == 200)
+        // The valid split reads its files in the listed order: the test split's, shard for shard swapped.
+        let valid = experiment.valid!, test = experiment.test!
+        #expect(try valid.ids(valid.shards[0].tokens) == test.ids(test.shards[1].tokens))
+        // A pattern that matches nothing names its key.
+        let error = #expect(throws: SpecErrors.self) {
+            try SpecLoader.parse("data: {train: \(folder)/part-00.txt, valid: \(folder)/held-*.txt}\nmodel: {direction: forward, "
+                                 + "token_encoder: {type: word, dim: 8}, recurrent: {type: lstm, layers: 1, hidden: 8}}\n",
+                                 file: "x.yaml", defaultName: "x")
+        }
+        #expect(error?.errors.first?.message == "no file matches '\(folder)/held-*.txt' in 'data.valid'")
     }
 
     @Test func anEmptyShardIsBadData() throws {
