@@ -7,10 +7,12 @@ public struct SampledSoftmaxComponent: OutputComponent, Equatable {
     /// K, the distinct negatives drawn per step and direction.
     public var samples: Int
     public var tieWeights: Bool
+    public var biasInit: OutputBiasInit
 
-    public init(samples: Int, tieWeights: Bool = false) {
+    public init(samples: Int, tieWeights: Bool = false, biasInit: OutputBiasInit = .zeros) {
         self.samples = samples
         self.tieWeights = tieWeights
+        self.biasInit = biasInit
     }
 
     public var type: String { "sampled-softmax" }
@@ -30,7 +32,7 @@ public struct SampledSoftmaxComponent: OutputComponent, Equatable {
     public func makeLayer<T: Scalar>(vocabularySize: Int, inputSize: Int, tiedTo: Parameter<T>?,
                                      initScale: Double) -> any OutputLayer<T> {
         SampledSoftmaxLayer<T>(vocabularySize: vocabularySize, inputSize: inputSize, samples: samples, tiedTo: tiedTo,
-                               initScale: initScale)
+                               initScale: initScale, biasInit: biasInit)
     }
 
     /// D·(K + 1): each token scores its true class and the K negatives.
@@ -53,8 +55,10 @@ public final class SampledSoftmaxLayer<T: Scalar>: OutputLayer {
     public let full: SoftmaxLayer<T>
     public let sampler: LogUniformSampler
 
-    public init(vocabularySize: Int, inputSize: Int, samples: Int, tiedTo embedding: Parameter<T>?, initScale: Double) {
-        full = SoftmaxLayer(vocabularySize: vocabularySize, inputSize: inputSize, tiedTo: embedding, initScale: initScale)
+    public init(vocabularySize: Int, inputSize: Int, samples: Int, tiedTo embedding: Parameter<T>?, initScale: Double,
+                biasInit: OutputBiasInit = .zeros) {
+        full = SoftmaxLayer(vocabularySize: vocabularySize, inputSize: inputSize, tiedTo: embedding, initScale: initScale,
+                            biasInit: biasInit)
         sampler = LogUniformSampler(vocabularySize: vocabularySize, count: samples)
     }
 

@@ -1,18 +1,31 @@
 import HarnessKernels
 
+/// How the output bias b starts (`model.output.bias_init`).
+public enum OutputBiasInit: String, CaseIterable, Sendable {
+    /// b = 0: bilm-tf's softmax bias (a zeros initializer) and TensorFlow's default.
+    case zeros
+    /// b ~ U(±init_scale), as every other parameter: the PyTorch peer's (it draws all its
+    /// parameters so) and Zaremba et al.'s Torch code.
+    case uniform
+}
+
 /// `softmax`: the full softmax over the vocabulary, optionally with W tied to the word
 /// embedding (Press & Wolf 2016; Inan et al. 2016).
 public struct SoftmaxComponent: OutputComponent, Equatable {
     public var tieWeights: Bool
+    public var biasInit: OutputBiasInit
 
-    public init(tieWeights: Bool = false) { self.tieWeights = tieWeights }
+    public init(tieWeights: Bool = false, biasInit: OutputBiasInit = .zeros) {
+        self.tieWeights = tieWeights
+        self.biasInit = biasInit
+    }
 
     public var type: String { "softmax" }
     public var exactTrainingLoss: Bool { true }
 
     public func makeLayer<T: Scalar>(vocabularySize: Int, inputSize: Int, tiedTo: Parameter<T>?,
                                      initScale: Double) -> any OutputLayer<T> {
-        SoftmaxLayer<T>(vocabularySize: vocabularySize, inputSize: inputSize, tiedTo: tiedTo, initScale: initScale)
+        SoftmaxLayer<T>(vocabularySize: vocabularySize, inputSize: inputSize, tiedTo: tiedTo, initScale: initScale, biasInit: biasInit)
     }
 
     /// D·V: every token is scored against the whole vocabulary.
@@ -33,8 +46,11 @@ public final class SoftmaxLayer<T: Scalar>: OutputLayer {
     private var pendingPass: RowPass?
     private var halves: PairedClosure?
 
-    /// - Parameter tiedTo: the word embedding to share W with, or nil for W of its own.
-    public init(vocabularySize: Int, inputSize: Int, tiedTo embedding: Parameter<T>?, initScale: Double) {
+    /// - Parameters:
+    ///   - tiedTo: the word embedding to share W with, or nil for W of its own.
+    ///   - biasInit: b's start: zeros (bilm-tf) or U(±initScale).
+    public init(vocabularySize: Int, inputSize: Int, tiedTo embedding: Parameter<T>?, initScale: Double,
+                biasInit: OutputBiasInit = .zeros) {
         if let embedding {
             precondition(embedding.rows == vocabularySize && embedding.columns == inputSize,
                          "tied weights need an embedding of (\(vocabularySize), \(inputSize)), not (\(embedding.rows), \(embedding.columns))")
@@ -42,7 +58,8 @@ public final class SoftmaxLayer<T: Scalar>: OutputLayer {
         } else {
             weight = Parameter("output.weight", rows: vocabularySize, columns: inputSize, initializer: .uniform(scale: initScale))
         }
-        bias = Parameter("output.bias", rows: 1, columns: vocabularySize, initializer: .zeros)
+        bias = Parameter("output.bias", rows: 1, columns: vocabularySize,
+                         initializer: biasInit == .zeros ? .zeros : .uniform(scale: initScale))
     }
 
     public var parameters: [Parameter<T>] { [weight, bias] }

@@ -38,6 +38,30 @@ struct SpecRoundTripTests {
         #expect(spec.resolved.value(at: "model.recurrent.cell_clip") == .scalar("null"))
     }
 
+    /// `bias_init` (issue #21): the output bias starts at zero (bilm-tf) unless asked to
+    /// start as the PyTorch peer's, in U(±init_scale).
+    @Test func theOutputBiasStartsAtZeroOrUniform() throws {
+        for (key, expected) in [("", OutputBiasInit.zeros), (", bias_init: uniform", .uniform)] {
+            let text = SpecErrorTests.base.replacingOccurrences(of: "training:\n", with: "  output: {type: sampled-softmax, samples: 4\(key)}\ntraining:\n")
+            #expect(text != SpecErrorTests.base)
+            let spec = try SpecLoader.parse(text, file: "s.yaml", defaultName: "base")
+            #expect(spec.model.output.isEqual(to: SampledSoftmaxComponent(samples: 4, biasInit: expected)))
+            var g = SeededGenerator(seed: 1)
+            let model = BiLM<Float>(spec.model.configuration(vocabularySize: 50), generator: &g)
+            let bias = model.store.parameter(named: "output.bias")!
+            let values = (0 ..< bias.count).map { bias.value.base[$0] }
+            let scale = Float(spec.model.initScale)
+            #expect(expected == .zeros ? values.allSatisfy { $0 == 0 } : values.allSatisfy { abs($0) <= scale } && Set(values).count > 40)
+        }
+        let bad = #expect(throws: SpecErrors.self) {
+            try SpecLoader.parse(SpecErrorTests.base.replacingOccurrences(of: "training:\n",
+                                                                         with: "  output: {type: softmax, bias_init: normal}\ntraining:\n"),
+                                 file: "s.yaml", defaultName: "base")
+        }
+        #expect(bad?.errors.first?.message == "unknown bias_init 'normal' for 'model.output'")
+        #expect(bad?.errors.first?.note == "expected one of: zeros, uniform")
+    }
+
     @Test func theHashChangesWithTheSpecButNotWithComments() throws {
         let a = try SpecLoader.parse(SpecErrorTests.base, file: "a.yaml")
         let b = try SpecLoader.parse("# a comment\n" + SpecErrorTests.base, file: "b.yaml")
