@@ -12,7 +12,8 @@ import Testing
 /// AVX-512 small-matrix sgemm kernel mallocing once per step on F-adaptive; the adaptive
 /// softmax now runs that product on packed panels.)
 struct BenchTests {
-    @Test(arguments: [("A", 1), ("B", 1), ("C", 1), ("D", 1), ("E", 1), ("F-full", 1), ("F-adaptive", 1), ("A", 2), ("C", 2), ("E", 2)])
+    @Test(arguments: [("A", 1), ("B", 1), ("C", 1), ("C-793k", 1), ("D", 1), ("E", 1), ("F-full", 1), ("F-adaptive", 1), ("A", 2), ("C", 2),
+                      ("E", 2)])
     func aTrainingStepAllocatesNothing(config: String, threads: Int) throws {
         let r = try runHarness(["bench", "--configs", config, "--threads", String(threads), "--steps", "2", "--json"])
         #expect(r.status == 0, "\(r.error)")
