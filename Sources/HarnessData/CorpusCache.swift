@@ -13,8 +13,9 @@ import SystemPackage
 ///   never read, only left behind (delete the cache folder to reclaim the space).
 /// - The folder: `$HARNESS_CACHE_DIR`, else `$XDG_CACHE_HOME/lm-harness/corpora`, else
 ///   `~/.cache/lm-harness/corpora`. It is built in a temporary folder and renamed into
-///   place, so a run killed while building leaves no half cache, and two runs building
-///   the same key at once both succeed (one rename wins, the other reads it).
+///   place, so a run killed while building leaves no half cache (the next build deletes
+///   its temporary folder), and two runs building the same key at once both succeed (one
+///   rename wins, the other reads it).
 /// - The files: `ids.bin` (Int32, little-endian: every line's ids, then `<eos>`),
 ///   `line-ends.bin` (Int64: the position after each line's `<eos>`), `vocabulary.tsv`
 ///   (token, vocabulary count, training count per id), `meta.json` (shards, their
@@ -64,6 +65,7 @@ public enum CorpusCache {
         if let entry = try? open(folder) { return entry }
         try? FileManager.default.removeItem(atPath: folder)   // unreadable or incomplete: rebuild
         try makeFolder(root)
+        removeAbandonedBuilds(in: root)
         let temporary = root + "/.building-\(key.prefix(16))-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         defer { try? FileManager.default.removeItem(atPath: temporary) }
         try build(shards: shards, maxTokens: maxTokens, vocabulary: source, into: temporary, blockSize: blockSize)
@@ -195,6 +197,16 @@ public enum CorpusCache {
         try writing(folder) {
             try Data(tsv.utf8).write(to: URL(fileURLWithPath: folder + "/" + vocabularyFile))
             try JSONEncoder().encode(meta).write(to: URL(fileURLWithPath: folder + "/" + metaFile))
+        }
+    }
+
+    /// Deletes the temporary folders of builds whose process is gone (killed while
+    /// building: `.building-<key>-<pid>-<random>`).
+    private static func removeAbandonedBuilds(in root: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where name.hasPrefix(".building-") {
+            let fields = name.split(separator: "-")
+            guard fields.count == 4, let pid = pid_t(fields[2]), kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: root + "/" + name)
         }
     }
 

@@ -111,6 +111,16 @@ struct CorpusCacheTests {
         }
     }
 
+    @Test func aBuildKilledHalfwayLeavesNothingBehind() throws {
+        // A temporary folder of a process that is gone (pid 2^22 + 1 exceeds Linux's pid_max
+        // default) is deleted by the next build; one of a live process (this one) is kept.
+        try FileManager.default.createDirectory(atPath: root + "/.building-0123456789abcdef-4194305-7", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/.building-0123456789abcdef-\(getpid())-8", withIntermediateDirectories: true)
+        _ = try cached([temporaryFile("a b\n")])
+        let left = try FileManager.default.contentsOfDirectory(atPath: root).filter { $0.hasPrefix(".building-") }
+        #expect(left == [".building-0123456789abcdef-\(getpid())-8"])
+    }
+
     @Test func aGivenVocabularyMapsUnknownWordsToUnk() throws {
         let path = temporaryFile("a b zebra\n")
         let vocabulary = Vocabulary(tokens: ["<eos>", "<unk>", "a", "b"], counts: [0, 0, 0, 0])
