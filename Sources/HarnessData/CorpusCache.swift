@@ -21,7 +21,7 @@ import SystemPackage
 ///   (token, vocabulary count, training count per id), `meta.json` (shards, their
 ///   SHA-256 — the run's data checksums without reading the text again).
 public enum CorpusCache {
-    static let format = 1
+    static let format = 2
     static let idsFile = "ids.bin", lineEndsFile = "line-ends.bin", vocabularyFile = "vocabulary.tsv", metaFile = "meta.json"
 
     /// Where the vocabulary comes from.
@@ -115,6 +115,8 @@ public enum CorpusCache {
         var lines: Int
         /// SHA-256 of each shard read to its end.
         var checksums: [String: String]
+        /// Entries of `vocabulary.tsv`: every id in `ids.bin` is below it.
+        var vocabularySize: Int
         var buildSeconds: Double
     }
 
@@ -193,7 +195,8 @@ public enum CorpusCache {
             tsv += "\(vocabulary.tokens[id])\t\(vocabulary.counts[id])\t\(trainingCounts[id])\n"
         }
         let meta = Meta(format: format, shards: shards, extents: extents.map { [$0.tokens.lowerBound, $0.tokens.upperBound, $0.lines.lowerBound, $0.lines.upperBound] },
-                        tokens: scanner.position, lines: scanner.lines, checksums: checksums, buildSeconds: Date().timeIntervalSince(start))
+                        tokens: scanner.position, lines: scanner.lines, checksums: checksums, vocabularySize: vocabulary.count,
+                        buildSeconds: Date().timeIntervalSince(start))
         try writing(folder) {
             try Data(tsv.utf8).write(to: URL(fileURLWithPath: folder + "/" + vocabularyFile))
             try JSONEncoder().encode(meta).write(to: URL(fileURLWithPath: folder + "/" + metaFile))
@@ -275,7 +278,8 @@ public enum CorpusCache {
         let corpus = TokenCorpus(ids: ids, lineEnds: lineEnds, folder: folder,
                                  shards: meta.extents.map { TokenCorpus.Shard(tokens: $0[0] ..< $0[1], lines: $0[2] ..< $0[3]) })
         let sizes = try [idsFile, lineEndsFile].map { try FileManager.default.attributesOfItem(atPath: folder + "/" + $0)[.size] as? Int }
-        guard sizes == [meta.tokens * 4, meta.lines * 8], corpus.tokenCount == meta.tokens, corpus.lineCount == meta.lines else {
+        guard sizes == [meta.tokens * 4, meta.lines * 8], corpus.tokenCount == meta.tokens, corpus.lineCount == meta.lines,
+              tokens.count == meta.vocabularySize else {
             throw DataError("an incomplete cache", file: folder)
         }
         return Entry(vocabulary: Vocabulary(tokens: tokens, counts: counts), corpus: corpus, trainingCounts: trainingCounts,

@@ -109,6 +109,12 @@ struct CorpusCacheTests {
             let rebuiltIDs = try rebuilt.corpus.ids(0 ..< 5)
             #expect(rebuilt.built && rebuiltIDs == ids, "\(damage)")
         }
+        // A vocabulary shorter than meta.json says (its last entries lost): ids would point past it.
+        let vocabulary = again.folder + "/vocabulary.tsv"
+        let lines = try String(contentsOfFile: vocabulary, encoding: .utf8).split(separator: "\n")
+        try (lines.dropLast().joined(separator: "\n") + "\n").write(toFile: vocabulary, atomically: true, encoding: .utf8)
+        let rebuilt = try cached([path])
+        #expect(rebuilt.built && rebuilt.vocabulary.count == lines.count)
     }
 
     @Test func aBuildKilledHalfwayLeavesNothingBehind() throws {
