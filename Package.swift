@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // No unsafe flags by default, so that the libraries can be a versioned dependency (SwiftPM
@@ -32,6 +32,11 @@ let package = Package(
         .executable(name: "harness", targets: ["harness"]),
         .executable(name: "harness-microbench", targets: ["harness-microbench"]),
     ],
+    traits: [
+        // Off by default: the plain build needs no MPI library.
+        .trait(name: "MPI", description: "Data-parallel training of one model over MPI (`mpirun -np N harness run SPEC`); "
+               + "needs an MPI library found by pkg-config as `mpi` (Debian: libopenmpi-dev)."),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -56,6 +61,12 @@ let package = Package(
             name: "COpenSSL",
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
+        ),
+        // MPI (Open MPI on Debian), for the MPI trait only.
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "mpi",
+            providers: [.apt(["libopenmpi-dev"])]
         ),
         // Header-only clang builtins (an errno-free square root) for the optimizers' loops.
         .systemLibrary(name: "CIntrinsics"),
@@ -120,6 +131,12 @@ let package = Package(
             swiftSettings: hostTuning
         ),
 
+        // The processes of an MPI job as a `Communicator` (empty without the MPI trait).
+        .target(
+            name: "HarnessMPI",
+            dependencies: ["HarnessModel", .target(name: "CMPI", condition: .when(traits: ["MPI"]))]
+        ),
+
         // Libraries for a researcher's own package (Examples/layer-norm-lstm).
         .target(
             name: "HarnessComponents",
@@ -129,6 +146,7 @@ let package = Package(
             name: "HarnessCommandLine",
             dependencies: ["HarnessTraining", "HarnessReports", "HarnessEmbeddings", "HarnessELMo", "HarnessSpec", "HarnessData",
                            "HarnessModel", "AllocationCounter", "HarnessKernels",
+                           .target(name: "HarnessMPI", condition: .when(traits: ["MPI"])),
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: hostTuning,
             plugins: ["BuildInfo"]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HarnessKernels
+import HarnessModel
 import HarnessSpec
 import HarnessTraining
 
@@ -65,14 +66,28 @@ struct HarnessCommand: ParsableCommand {
 
 /// Runs a command body, printing a user error (bad spec, bad data, failed run) with its
 /// exit code instead of a stack trace.
+///
+/// In a data-parallel run (`communicator.size` > 1) every process stops on an error:
+/// rank 0 prints it as one process would, the others name their rank, and the error ends
+/// the whole job (`Communicator.abort`), so that no process waits forever for one that
+/// stopped. An interruption, which the processes agree on, is printed by rank 0 alone.
 enum Exit {
-    static func run(_ body: () throws -> Void) throws {
+    static func run(communicator: any Communicator = SingleProcess(), _ body: () throws -> Void) throws {
         do {
             try body()
         } catch {
             guard let (code, message) = ExitStatus.of(error) else { throw error }
-            FileHandle.standardError.write(Data((message + "\n").utf8))
-            throw ExitCode(code)
+            let interrupted = if case RunError.interrupted = error { true } else { false }
+            guard communicator.size > 1 else {
+                FileHandle.standardError.write(Data((message + "\n").utf8))
+                throw ExitCode(code)
+            }
+            if communicator.rank == 0 || !interrupted {
+                let prefix = communicator.rank == 0 ? "" : "rank \(communicator.rank) of \(communicator.size): "
+                FileHandle.standardError.write(Data((prefix + message + "\n").utf8))
+            }
+            if interrupted { throw ExitCode(code) }
+            communicator.abort(code: code)
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HarnessModel
 import HarnessSpec
 import HarnessTraining
 
@@ -9,6 +10,10 @@ struct Run: ParsableCommand {
         discussion: """
             An unfinished run continues from its checkpoint (runs/<name>-<id>/train.ckpt); a finished \
             one prints its results. Ctrl-C checkpoints after the current step and exits 130.
+
+            Started by an MPI launcher (mpirun -np N harness run SPEC, or srun under Slurm), a harness \
+            built with the MPI trait trains the one model with N processes: each computes its share of \
+            every batch (batch_size is the whole batch's), rank 0 writes the run folder.
             """)
 
     @Argument(help: "The experiment spec (YAML).")
@@ -41,11 +46,14 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        try Exit.run {
+        let communicator: any Communicator
+        do { communicator = try Launch.communicator() } catch { try Exit.run { throw error }; return }
+        let root = communicator.rank == 0
+        try Exit.run(communicator: communicator) {
             Interruption.install()
             let spec = try SpecLoader.load(file: self.spec)
             let directory = RunDirectory(root: runs, name: spec.name, specHash: spec.hash)
-            if printIfFinished(directory) { return }
+            if printIfFinished(directory, printing: root) { return }
             let checkpointExists = FileManager.default.fileExists(atPath: directory.trainingCheckpoint)
             if !checkpointExists {
                 let earlier = unfinishedEarlierVersions(of: spec)
@@ -53,40 +61,47 @@ struct Run: ParsableCommand {
                     throw RunError.resumeRefused(path: directory.path, reason: "this spec has no checkpoint to continue from"
                         + (earlier.isEmpty ? "" : "; the spec changed since an unfinished run started:\n" + earlier.joined(separator: "\n")))
                 }
-                if !earlier.isEmpty && !quiet {
+                if !earlier.isEmpty && !quiet && root {
                     FileHandle.standardError.write(Data(("note: the spec changed since an unfinished run started; this one starts "
                         + "afresh in \(directory.path)\n" + earlier.joined(separator: "\n") + "\n").utf8))
                 }
             }
             let experiment = try Experiment(spec)
-            let lock = try RunLock(directory)
+            let lock = root ? try RunLock(directory) : nil   // rank 0 alone writes the folder
             defer { withExtendedLifetime(lock) {} }
             // Again under the lock: another process may have finished this run meanwhile.
-            if printIfFinished(directory) { return }
+            if printIfFinished(directory, printing: root) { return }
             if let signal = Interruption.requested {
                 FileHandle.standardError.write(Data("interrupted before training started; nothing to save\n".utf8))
                 throw ExitCode(128 + signal)
             }
             let progress = progressToStdout ? TrainingProgress(output: .standardOutput, isTerminal: false) : TrainingProgress()
-            progress.quiet = quiet
+            progress.quiet = quiet || !root
             progress.line("\(spec.name): \(experiment.model.store.count) parameters, vocabulary \(experiment.vocabulary.count), "
                           + "\(experiment.train.tokenCount) training tokens → \(directory.path)")
+            if communicator.size > 1 {
+                progress.line("data parallel: \(communicator.size) processes (MPI), each computing its share of every batch of "
+                              + "\(spec.data.batching.batchSize) sequences")
+            }
             if let cache = experiment.trainCache {
                 progress.line("training ids \(cache.built ? "encoded into" : "read from") the corpus cache \(cache.folder)")
             }
             let trainer = Trainer(experiment, directory: directory, progress: progress)
-            trainer.threads = threads
+            trainer.threads = threads ?? (spec.training.threads == nil ? Launch.defaultThreads(communicator) : nil)
             trainer.resume = !fresh
-            trainer.resumeCommand = "harness run \(self.spec)" + (runs == "runs" ? "" : " --runs \(runs)")
+            trainer.communicator = communicator
+            trainer.resumeCommand = (communicator.size > 1 ? "mpirun -np \(communicator.size) " : "")
+                + "harness run \(self.spec)" + (runs == "runs" ? "" : " --runs \(runs)")
             let result = try trainer.run()
-            printResult(result, directory: directory)
+            if root { printResult(result, directory: directory) }
         }
     }
 
-    /// Prints a finished run's results (unless --fresh); true if it did.
-    private func printIfFinished(_ directory: RunDirectory) -> Bool {
+    /// Prints a finished run's results (unless --fresh); true if it is finished.
+    private func printIfFinished(_ directory: RunDirectory, printing: Bool = true) -> Bool {
         guard !fresh, !FileManager.default.fileExists(atPath: directory.trainingCheckpoint),
               let result = try? directory.readResult() else { return false }
+        guard printing else { return true }
         print("\(directory.path) is finished (--fresh trains it again):")
         printResult(result, directory: directory)
         return true

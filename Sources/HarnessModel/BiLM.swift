@@ -182,13 +182,17 @@ public final class BiLM<T: Scalar> {
 
     /// The training step's loss and gradients (accumulated into `store.gradients`; zero
     /// them first), with the output layer's training loss (e.g. sampled).
+    /// - Parameter targetCount: the targets the loss is a mean over; nil: those of `batches`.
+    ///   A process of a data-parallel job (`Communicator`) gives the whole batch's, so that
+    ///   the processes' gradients sum to the whole batch's.
     /// - Returns: the objective (mean NLL per target × `lossScale`) and each direction's loss.
     @_specialize(where T == Float)
     @_specialize(where T == Double)
     @discardableResult
-    public func trainingStep(_ batches: [SequenceBatch], carryState: Bool, lossScale: Double = 1,
+    public func trainingStep(_ batches: [SequenceBatch], carryState: Bool, lossScale: Double = 1, targetCount: Int? = nil,
                              context: StepContext, sampling: inout SeededGenerator) -> (objective: Double, directions: DirectionLosses) {
-        run(batches, carryState: carryState, lossScale: lossScale, gradients: true, context: context, sampling: &sampling)
+        run(batches, carryState: carryState, lossScale: lossScale, targetCount: targetCount, gradients: true, context: context,
+            sampling: &sampling)
     }
 
     /// Each direction's loss under the full softmax, without gradients or dropout.
@@ -196,7 +200,8 @@ public final class BiLM<T: Scalar> {
     @_specialize(where T == Double)
     public func evaluate(_ batches: [SequenceBatch], carryState: Bool, context: StepContext) -> DirectionLosses {
         var unused = SeededGenerator(seed: 0)
-        return run(batches, carryState: carryState, lossScale: 1, gradients: false, context: context, sampling: &unused).directions
+        return run(batches, carryState: carryState, lossScale: 1, targetCount: nil, gradients: false, context: context,
+                   sampling: &unused).directions
     }
 
     /// What ELMo reads from a biLM: the token representations (rows = directions × N,
@@ -221,7 +226,7 @@ public final class BiLM<T: Scalar> {
         return (tokens, stacks.map(\.layerOutputs))
     }
 
-    private func run(_ batches: [SequenceBatch], carryState: Bool, lossScale: Double, gradients: Bool,
+    private func run(_ batches: [SequenceBatch], carryState: Bool, lossScale: Double, targetCount: Int?, gradients: Bool,
                      context: StepContext, sampling: inout SeededGenerator) -> (objective: Double, directions: DirectionLosses) {
         precondition(batches.count == stacks.count, "\(configuration.direction) model takes \(stacks.count) batches, got \(batches.count)")
         let steps = batches[0].steps, b = batches[0].batchSize, n = steps * b
@@ -250,7 +255,7 @@ public final class BiLM<T: Scalar> {
         context.profile?.charge(.recurrent)
         // Loss.
         let rowLosses = arena.allocate(rows, of: T.self)
-        let targetCount = batches.reduce(0) { $0 + $1.targetCount }
+        let targetCount = targetCount ?? batches.reduce(0) { $0 + $1.targetCount }
         let scale = T(lossScale / Double(max(targetCount, 1)))
         let dHidden = output.loss(hidden, segments: batches.count, targets: targets, weights: weights,
                                   gradientScale: gradients ? scale : nil, rowLosses: rowLosses, context: context,
@@ -282,6 +287,7 @@ public final class BiLM<T: Scalar> {
             directionContext.training = context.training
             directionContext.batchInvariant = context.batchInvariant
             directionContext.liveRows = context.liveRows
+            directionContext.batchShare = context.batchShare
             directionContext.dropoutGenerator = step.stream(d == 0 ? "forward" : "backward")
         }
     }

@@ -125,7 +125,7 @@ public struct WordDropout: DropoutComponent, Equatable {
     public func scaleRows<T: Scalar>(_ scales: UnsafeMutablePointer<T>, ids: UnsafePointer<Int32>, count n: Int, vocabularySize: Int,
                                      context: StepContext) {
         let positionMask = context.arena.allocate(n, of: T.self)
-        fillDropoutMask(positionMask, count: n, rate: rate, generator: &context.dropoutGenerator)
+        fillDropoutMask(positionMask, rows: n, columns: 1, batchSize: context.batchShare?.rows.count ?? n, rate: rate, context: context)
         multiply(n, scales, positionMask, into: scales)
     }
 }
@@ -164,6 +164,30 @@ public func fillDropoutMask<T: Scalar>(_ mask: UnsafeMutablePointer<T>, count: I
     for i in 0..<count { mask[i] = generator.nextUnit() < rate ? 0 : keep }
 }
 
+/// `fillDropoutMask` for a mask of batch rows — row o·B + b of `columns` values for
+/// sequence b, B = `batchSize`, as time-major activations (o a timestep) or a variational
+/// mask (one row per sequence) have them. Under `context.batchShare` it draws the whole
+/// batch's mask, in the order one process draws it, and keeps this process's rows.
+public func fillDropoutMask<T: Scalar>(_ mask: UnsafeMutablePointer<T>, rows: Int, columns: Int, batchSize: Int, rate: Double,
+                                       context: StepContext) {
+    guard let share = context.batchShare, share.batchSize != batchSize else {
+        fillDropoutMask(mask, count: rows * columns, rate: rate, generator: &context.dropoutGenerator)
+        return
+    }
+    precondition(share.rows.count == batchSize && rows % batchSize == 0, "a batch share of \(share.rows) does not match \(rows) rows of \(batchSize)")
+    let keep = T(1 / (1 - rate))
+    for outer in 0 ..< rows / batchSize {
+        for sequence in 0 ..< share.batchSize {
+            let local = sequence - share.rows.lowerBound
+            let row = share.rows.contains(sequence) ? mask + (outer * batchSize + local) * columns : nil
+            for c in 0 ..< columns {
+                let drop = context.dropoutGenerator.nextUnit() < rate
+                row?[c] = drop ? 0 : keep
+            }
+        }
+    }
+}
+
 /// The layer-input dropout of a recurrent stack at one place (time-major activations,
 /// N = T·B rows, row t·B + b). Off outside training.
 public final class ActivationDropout<T: Scalar> {
@@ -184,7 +208,7 @@ public final class ActivationDropout<T: Scalar> {
         self.batchSize = batchSize
         let maskCount = component.maskCount(rows: x.rows, columns: x.columns, batchSize: batchSize)
         let m = context.arena.allocate(maskCount, of: T.self)
-        fillDropoutMask(m, count: maskCount, rate: component.rate, generator: &context.dropoutGenerator)
+        fillDropoutMask(m, rows: maskCount / x.columns, columns: x.columns, batchSize: batchSize, rate: component.rate, context: context)
         mask = m
         return apply(m, to: x, context: context)
     }

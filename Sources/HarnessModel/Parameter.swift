@@ -207,6 +207,33 @@ public final class ParameterStore<T: Scalar> {
         blocks.forEachWrittenRange(values: count, body)
     }
 
+    /// Sums every process's gradients (`Communicator.sum`), after the backward pass and
+    /// before clipping: a dense store in place, in one call; a store with row-sparse
+    /// parameters first takes the union of the blocks the processes wrote (a block one
+    /// process wrote is zero on the others), then sums those blocks, packed into
+    /// `scratch` so that the call is one however scattered the rows are.
+    public func sumGradients(over communicator: any Communicator, scratch: inout [T]) where T == Float {
+        guard communicator.size > 1 else { return }
+        if blocks.sparse.isEmpty { communicator.sum(gradients); return }
+        communicator.maximum(UnsafeMutableBufferPointer(start: blocks.state, count: blocks.count))
+        var total = 0
+        forEachGradientRange { total += $0.count }
+        if scratch.count < total { scratch = [T](repeating: 0, count: total) }
+        scratch.withUnsafeMutableBufferPointer { packed in
+            var offset = 0
+            forEachGradientRange { range in
+                (packed.baseAddress! + offset).update(from: gradients.baseAddress! + range.lowerBound, count: range.count)
+                offset += range.count
+            }
+            communicator.sum(UnsafeMutableBufferPointer(rebasing: packed[0 ..< total]))
+            offset = 0
+            forEachGradientRange { range in
+                (gradients.baseAddress! + range.lowerBound).update(from: packed.baseAddress! + offset, count: range.count)
+                offset += range.count
+            }
+        }
+    }
+
     public func parameter(named name: String) -> Parameter<T>? {
         parameters.first { $0.name == name }
     }

@@ -21,6 +21,19 @@ public struct SequenceBatch: Sendable, Equatable {
 
     public var count: Int { steps * batchSize }
 
+    /// Sequences `range` of every timestep: a data-parallel process's share (`Communicator.share`).
+    public func sequences(_ range: Range<Int>) -> SequenceBatch {
+        precondition(range.lowerBound >= 0 && range.upperBound <= batchSize && !range.isEmpty, "sequences \(range) of a batch of \(batchSize)")
+        if range.count == batchSize { return self }
+        func pick<E>(_ values: [E]) -> [E] {
+            var picked: [E] = []
+            picked.reserveCapacity(steps * range.count)
+            for t in 0 ..< steps { picked += values[t * batchSize + range.lowerBound ..< t * batchSize + range.upperBound] }
+            return picked
+        }
+        return SequenceBatch(steps: steps, batchSize: range.count, inputs: pick(inputs), targets: pick(targets), mask: mask.map(pick))
+    }
+
     /// Number of real targets.
     public var targetCount: Int { mask.map { $0.reduce(0) { $0 + Int($1) } } ?? count }
 

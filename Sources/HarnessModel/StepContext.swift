@@ -29,6 +29,11 @@ public final class StepContext {
     /// training and evaluation.
     public var liveRows: [Int]?
 
+    /// Data parallelism (`Communicator`): this process computes rows `rows` of every batch
+    /// of `batchSize` rows, and draws each dropout mask for the whole batch, keeping its
+    /// rows, so that N processes drop what one would. nil: the batch is the whole batch.
+    public var batchShare: (rows: Range<Int>, batchSize: Int)?
+
     public init(training: Bool, dropoutGenerator: SeededGenerator = SeededGenerator(seed: 0), arena: Arena = Arena()) {
         self.training = training
         self.dropoutGenerator = dropoutGenerator

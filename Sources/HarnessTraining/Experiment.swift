@@ -153,25 +153,40 @@ public final class Experiment {
     }
 
     /// Perplexity of `corpus` under the full softmax, no dropout, state carried in stream mode.
-    public func evaluate(_ corpus: TokenCorpus, context: StepContext) throws -> [DirectionLoss] {
-        try evaluate(corpus, context: context, until: { false })!
+    /// - Parameter communicator: the processes sharing every batch (`Trainer.communicator`);
+    ///   each computes its sequences, and the losses are summed.
+    public func evaluate(_ corpus: TokenCorpus, context: StepContext, communicator: any Communicator = SingleProcess()) throws -> [DirectionLoss] {
+        try evaluate(corpus, context: context, communicator: communicator, until: { false })!
     }
 
     /// `evaluate`, checking `stop` before each batch: nil once it returns true (the run's
-    /// final evaluation stops so for a signal).
-    public func evaluate(_ corpus: TokenCorpus, context: StepContext, until stop: () -> Bool) throws -> [DirectionLoss]? {
+    /// final evaluation stops so for a signal; under data parallelism, once it does on any process).
+    public func evaluate(_ corpus: TokenCorpus, context: StepContext, communicator: any Communicator = SingleProcess(),
+                         until stop: () -> Bool) throws -> [DirectionLoss]? {
         let pass = try self.pass(corpus, training: false)
         model.resetState()
         defer { model.resetState() }
         var total = Array(repeating: DirectionLoss(), count: backwardDirections.count)
         for index in 0 ..< pass.count {
-            if stop() { return nil }
-            let step = try pass.step(index)
+            var stops = stop()
+            if communicator.size > 1 {
+                var flag: UInt8 = stops ? 1 : 0
+                withUnsafeMutablePointer(to: &flag) { communicator.maximum(UnsafeMutableBufferPointer(start: $0, count: 1)) }
+                stops = flag != 0
+            }
+            if stops { return nil }
+            var step = try pass.step(index)
+            if communicator.size > 1 {
+                let rows = communicator.share(of: step[0].batchSize)
+                step = step.map { $0.sequences(rows) }
+            }
             context.arena.reset()
             let losses = model.evaluate(step, carryState: spec.data.batching.carriesState, context: context)
             for d in total.indices { total[d] += losses[d] }
         }
-        return total
+        guard communicator.size > 1 else { return total }
+        let sums = communicator.sum(total.flatMap { [$0.nll, Double($0.tokens)] })
+        return total.indices.map { DirectionLoss(nll: sums[2 * $0], tokens: Int(sums[2 * $0 + 1])) }
     }
 
     /// Per-direction losses as a `SplitPerplexity`.

@@ -17,6 +17,8 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
     case resumeRefused(path: String, reason: String)
     /// Another process holds the run folder's lock (`holder`: its "pid N on host H", if it wrote one).
     case locked(path: String, holder: String?)
+    /// The processes of a data-parallel run (`Trainer.communicator`) cannot run this spec.
+    case dataParallel(String)
     /// Stopped by a signal after checkpointing.
     case interrupted(signal: Int32, step: Int, epoch: Int, checkpoint: String, resumeCommand: String?)
 
@@ -44,6 +46,8 @@ public enum RunError: Error, Equatable, CustomStringConvertible {
         case let .locked(path, holder):
             return "\(path): error: another process is running this experiment (\(holder ?? "its process id is not recorded")); "
                 + "one writer per run folder: wait for it, or stop it (Ctrl-C or kill; it checkpoints) and run again to resume"
+        case let .dataParallel(reason):
+            return "error: data-parallel training: \(reason)"
         case let .interrupted(_, step, epoch, checkpoint, command):
             return "interrupted after step \(step) (epoch \(epoch)); checkpoint written to \(checkpoint)\n"
                 + "resume with: \(command ?? "the same harness run command")"

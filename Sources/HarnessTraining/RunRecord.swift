@@ -38,6 +38,8 @@ public struct RunResult: Codable, Sendable {
     public var finishedAt: String
     /// Steps whose update was skipped for a NaN or infinite loss (`on_nonfinite: skip`); nil when none.
     public var skippedSteps: Int? = nil
+    /// The processes that trained the model together (`mpirun -np N`); nil for one.
+    public var processes: Int? = nil
     /// The definition of the perplexities above.
     public var perplexityDefinition = Perplexity.definition
 }

@@ -26,6 +26,11 @@ public final class Trainer {
     public var resume = true
     /// The command that resumes this run, for the message after an interruption.
     public var resumeCommand: String?
+    /// The processes training this model together (`mpirun -np N harness run`): each
+    /// computes the gradients of its share of every batch (`Communicator.share`, the
+    /// spec's `batch_size` being the whole batch's), the sums drive the same update
+    /// everywhere, evaluation is split the same way, and rank 0 alone writes the run folder.
+    public var communicator: any Communicator = SingleProcess()
 
     let optimizer: any Optimizer
     var schedule: LearningRateSchedule
@@ -39,6 +44,10 @@ public final class Trainer {
     var lastWarning: Date?
     /// How long the last validation took (0 until one ran in this process), for the ETA.
     private var validationSeconds = 0.0
+    /// The packed written blocks of a row-sparse store, for `sumGradients`.
+    private var reductionScratch: [Float] = []
+    /// Whether this process writes the run folder.
+    var writesFiles: Bool { communicator.rank == 0 }
 
     /// Steps skipped in a row (`on_nonfinite: skip`) before the run gives up.
     public static let maximumConsecutiveSkips = 100
@@ -64,26 +73,35 @@ public final class Trainer {
         lastCheckpoint = sessionStart
         let threads = self.threads ?? spec.training.threads ?? CPUAllocation.available
         BLAS.threads = threads
-        try directory.create()
-        directory.removeStaleTemporaries()
+        try checkShares()
+        if writesFiles {
+            try directory.create()
+            directory.removeStaleTemporaries()
+        }
         let checksums = try dataChecksums()
-        if resume, FileManager.default.fileExists(atPath: directory.trainingCheckpoint) {
+        // Rank 0's view of the folder decides for every process.
+        let resumes = communicator.sum(writesFiles && resume && FileManager.default.fileExists(atPath: directory.trainingCheckpoint) ? 1 : 0) > 0
+        if resumes {
             try restore(checksums: checksums)
         } else {
             try startFresh(checksums: checksums)
         }
+        communicator.barrier()
         while !state.finished {
             try runEpoch()
             try stopIfInterrupted()
         }
         let result = try finalEvaluation(threads: threads)
-        try? FileManager.default.removeItem(atPath: directory.trainingCheckpoint)
+        if writesFiles { try? FileManager.default.removeItem(atPath: directory.trainingCheckpoint) }
         return result
     }
 
     // MARK: Epochs and steps
 
     private func startFresh(checksums: [String: String]) throws {
+        state = TrainingState()
+        state.dataChecksums = checksums
+        guard writesFiles else { return }
         for stale in [directory.trainingCheckpoint, directory.result, directory.metrics, directory.bestCheckpoint, directory.dataChecksums] {
             try? FileManager.default.removeItem(atPath: stale)
         }
@@ -92,8 +110,6 @@ public final class Trainer {
         let data = spec.data
         try directory.writeDataPaths(["train": data.train, "valid": data.valid, "test": data.test].compactMapValues { $0 })
         try directory.writeDataChecksums(checksums)
-        state = TrainingState()
-        state.dataChecksums = checksums
     }
 
     private func runEpoch() throws {
@@ -143,7 +159,7 @@ public final class Trainer {
             if let every = spec.evaluation.everyTokens, let valid = experiment.valid,
                state.tokens / every > (state.tokens - stepTokens) / every, !state.budgetReached, state.nextBatch < pass.count {
                 let carried = model.saveState(), validationStart = Date()
-                let perplexity = experiment.perplexity(try experiment.evaluate(valid, context: evaluation)).mean
+                let perplexity = experiment.perplexity(try experiment.evaluate(valid, context: evaluation, communicator: communicator)).mean
                 validationSeconds = Date().timeIntervalSince(validationStart)
                 model.restoreState(carried)
                 guard perplexity.isFinite else {
@@ -153,24 +169,42 @@ public final class Trainer {
                                          learningRate: optimizer.learningRate, validPerplexity: perplexity))
             }
             state.epochElapsed = Date().timeIntervalSince(epochStart)
-            try stopIfInterrupted()
-            if checkpointDue { checkpointOrWarn() }
+            let checkpointNow = try stopIfInterrupted(checkpointDue: writesFiles && checkpointDue)
+            if checkpointNow { checkpointOrWarn() }
         }
         try endEpoch(seconds: Date().timeIntervalSince(epochStart))
     }
 
     /// Forward, backward and gradient clipping of one training step (`harness bench` times
     /// it alone): the objective, the gradient norm and each direction's loss.
+    /// Under data parallelism, the share of `batch` this process computes, with the
+    /// gradients and losses then summed over the processes.
     public func computeGradients(_ batch: [SequenceBatch]) -> (objective: Double, norm: Double, directions: DirectionLosses) {
         context.arena.reset()
         model.store.zeroGradients()
         let lossScale = spec.training.loss == .timeSum ? Double(batch[0].steps) : 1
-        let (objective, directions) = model.trainingStep(batch, carryState: spec.data.batching.carriesState, lossScale: lossScale,
-                                                         context: context, sampling: &sampling)
+        guard communicator.size > 1 else {
+            let (objective, directions) = model.trainingStep(batch, carryState: spec.data.batching.carriesState, lossScale: lossScale,
+                                                             context: context, sampling: &sampling)
+            return (objective, clipOrMeasure(), directions)
+        }
+        let rows = communicator.share(of: batch[0].batchSize), targetCount = batch.reduce(0) { $0 + $1.targetCount }
+        context.batchShare = (rows, batch[0].batchSize)
+        var (_, directions) = model.trainingStep(batch.map { $0.sequences(rows) }, carryState: spec.data.batching.carriesState,
+                                                 lossScale: lossScale, targetCount: targetCount, context: context, sampling: &sampling)
+        model.store.sumGradients(over: communicator, scratch: &reductionScratch)
+        let sums = communicator.sum(directions.map(\.nll))
+        for d in directions.indices { directions[d] = DirectionLoss(nll: sums[d], tokens: batch[d].targetCount) }
+        let objective = lossScale * sums.reduce(0, +) / Double(max(targetCount, 1))
+        return (objective, clipOrMeasure(), directions)
+    }
+
+    /// Clipping (which measures the norm), else the norm alone.
+    private func clipOrMeasure() -> Double {
         context.profile?.start()
         let norm = spec.training.clipping?.apply(to: model.store) ?? model.store.gradientNorm()
         context.profile?.charge(.optimizer)
-        return (objective, norm, directions)
+        return norm
     }
 
     /// The optimizer's update from the gradients of `computeGradients`.
@@ -238,7 +272,9 @@ public final class Trainer {
         state.epochSeconds.append(seconds)
         let trainMean = state.epochLoss / Double(max(state.epochTokens, 1))
         let validationStart = Date()
-        let validResult = try experiment.valid.map { experiment.perplexity(try experiment.evaluate($0, context: evaluation)) }
+        let validResult = try experiment.valid.map {
+            experiment.perplexity(try experiment.evaluate($0, context: evaluation, communicator: communicator))
+        }
         if validResult != nil { validationSeconds = Date().timeIntervalSince(validationStart) }
         let validPerplexity = validResult?.mean
         if let validPerplexity, !validPerplexity.isFinite {
@@ -248,7 +284,7 @@ public final class Trainer {
         let improved = validPerplexity.map { stopping.record($0, epoch: epoch) } ?? true
         if improved {
             state.bestValid = validResult
-            try Checkpoint.save(model.store, specHash: spec.hash, epoch: epoch, to: directory.bestCheckpoint)
+            if writesFiles { try Checkpoint.save(model.store, specHash: spec.hash, epoch: epoch, to: directory.bestCheckpoint) }
             state.bestCheckpointWritten = true
         }
         if let validPerplexity { schedule.endEpoch(epoch, perplexity: validPerplexity, bestBefore: bestBefore) }
@@ -273,6 +309,7 @@ public final class Trainer {
 
     private func finalEvaluation(threads: Int) throws -> RunResult {
         if state.bestCheckpointWritten {
+            communicator.barrier()   // rank 0 has written best.ckpt
             try Checkpoint.load(directory.bestCheckpoint, into: model.store, expectedSpecHash: spec.hash)
         }
         var perplexities: [String: SplitPerplexity] = [:]
@@ -282,7 +319,8 @@ public final class Trainer {
             guard let lines = split == "valid" ? experiment.valid : experiment.test else { continue }
             // A signal stops the evaluation between batches; train.ckpt (the run finished
             // training) makes the next `harness run` evaluate again.
-            guard let losses = try experiment.evaluate(lines, context: evaluation, until: { Interruption.requested != nil }) else {
+            guard let losses = try experiment.evaluate(lines, context: evaluation, communicator: communicator,
+                                                       until: { Interruption.requested != nil }) else {
                 try stopIfInterrupted()
                 continue
             }
@@ -298,15 +336,16 @@ public final class Trainer {
             flopsPerToken: model.trainingFLOPsPerToken, vocabularySize: experiment.vocabulary.count, threads: threads,
             blas: BLAS.configuration, machine: MachineInfo.description, commit: MachineInfo.buildCommit, builtFor: MachineInfo.builtFor,
             finishedAt: ISO8601DateFormatter().string(from: Date()),
-            skippedSteps: state.skippedSteps > 0 ? state.skippedSteps : nil)
-        try directory.write(result)
+            skippedSteps: state.skippedSteps > 0 ? state.skippedSteps : nil,
+            processes: communicator.size > 1 ? communicator.size : nil)
+        if writesFiles { try directory.write(result) }
         return result
     }
 
     var wallSeconds: Double { state.wallSeconds + Date().timeIntervalSince(sessionStart) }
 
     private func record(_ metrics: MetricsRecord) throws {
-        try directory.append(metrics)
+        if writesFiles { try directory.append(metrics) }
         state.metricsRecords += 1
     }
 }

@@ -6,12 +6,34 @@ import HarnessModel
 /// The resumable side of `Trainer`: when `train.ckpt` is written, what it holds, and
 /// how a run continues from it (refusing changed data).
 extension Trainer {
-    /// After a SIGINT or SIGTERM: checkpoint and stop.
-    func stopIfInterrupted() throws {
-        guard let signal = Interruption.requested else { return }
+    /// After a SIGINT or SIGTERM: checkpoint and stop. Under data parallelism the
+    /// processes agree first, so that all stop at the same step (a signal reaching one
+    /// process stops them all), and on whether to checkpoint now (`checkpointDue`, rank
+    /// 0's clock deciding): the checkpoint gathers every process's carried state.
+    /// - Returns: whether to write a checkpoint now.
+    @discardableResult
+    func stopIfInterrupted(checkpointDue: Bool = false) throws -> Bool {
+        var signal = Interruption.requested, checkpoint = checkpointDue
+        if communicator.size > 1 {
+            var flags: [UInt8] = [UInt8(clamping: signal ?? 0), checkpoint ? 1 : 0]
+            flags.withUnsafeMutableBufferPointer { communicator.maximum($0) }
+            signal = flags[0] == 0 ? nil : Int32(flags[0])
+            checkpoint = flags[1] != 0
+        }
+        guard let signal else { return checkpoint }
         try writeTrainingCheckpoint()
         throw RunError.interrupted(signal: signal, step: state.step, epoch: state.epoch, checkpoint: directory.trainingCheckpoint,
                                    resumeCommand: resumeCommand)
+    }
+
+    /// Refuses a batch that the processes cannot share (fewer sequences than processes).
+    func checkShares() throws {
+        let data = spec.data, n = communicator.size
+        guard n > 1 else { return }
+        for (key, size) in [("data.batching.batch_size", data.batching.batchSize), ("data.eval_batch_size", data.evalBatchSize)] where size < n {
+            throw RunError.dataParallel("\(key) is \(size), fewer sequences than the \(n) processes that share every batch; "
+                                        + "raise it to at least \(n), or run fewer processes")
+        }
     }
 
     var checkpointDue: Bool {
@@ -45,8 +67,13 @@ extension Trainer {
         var saved = state
         saved.wallSeconds = wallSeconds
         let carried = model.saveState()
-        saved.carriedState = carried.map { $0.map { .init(batch: $0.h.rows, output: $0.h.columns, cell: $0.c.columns) } }
-        let lstmState = carried.flatMap { $0.flatMap { $0.h.array + $0.c.array } }.map(Double.init)
+        let shapes = carried.map { $0.map { TrainingState.StateShape(batch: $0.h.rows, output: $0.h.columns, cell: $0.c.columns) } }
+        let local = carried.flatMap { $0.flatMap { $0.h.array + $0.c.array } }.map(Double.init)
+        // Every process's rows of the carried state, on rank 0, in the one-process layout.
+        guard let gathered = communicator.gather(local) else { return }
+        let lstmState = Self.joinRows(gathered, shapes: shapes.joined())
+        let rows = gathered.map { $0.count / max(shapes.joined().reduce(0) { $0 + $1.output + $1.cell }, 1) }.reduce(0, +)
+        saved.carriedState = shapes.map { $0.map { .init(batch: rows, output: $0.output, cell: $0.cell) } }
         let buffers = optimizer.stateBuffers(count: model.store.count)
         try lstmState.withUnsafeBufferPointer { lstm in
             var sections = buffers.enumerated().map { Checkpoint.Section("optimizer.\($0.offset)", UnsafeBufferPointer($0.element)) }
@@ -85,14 +112,16 @@ extension Trainer {
         let stateCount = saved.carriedState.joined().reduce(0) { $0 + $1.batch * ($1.output + $1.cell) }
         var lstmState = [Double](repeating: 0, count: stateCount)
         try lstmState.withUnsafeMutableBufferPointer { try contents.loadSection("lstm_state", into: $0) }
+        // This process's rows (all of them for one process).
         var offset = 0
         model.restoreState(saved.carriedState.map { shapes in
             shapes.map { shape in
-                let s = RecurrentState<Float>(batchSize: shape.batch, outputSize: shape.output, cellSize: shape.cell)
-                for i in 0..<s.h.count { s.h.base[i] = Float(lstmState[offset + i]) }
-                offset += s.h.count
-                for i in 0..<s.c.count { s.c.base[i] = Float(lstmState[offset + i]) }
-                offset += s.c.count
+                let rows = communicator.share(of: shape.batch)
+                let s = RecurrentState<Float>(batchSize: rows.count, outputSize: shape.output, cellSize: shape.cell)
+                for i in 0..<s.h.count { s.h.base[i] = Float(lstmState[offset + rows.lowerBound * shape.output + i]) }
+                offset += shape.batch * shape.output
+                for i in 0..<s.c.count { s.c.base[i] = Float(lstmState[offset + rows.lowerBound * shape.cell + i]) }
+                offset += shape.batch * shape.cell
                 return s
             }
         })
@@ -107,9 +136,30 @@ extension Trainer {
         optimizer.learningRate = schedule.rate   // what the epoch in progress runs at
         optimizer.steps = saved.optimizerSteps
         state = saved
-        try directory.truncateMetrics(keeping: saved.metricsRecords)
+        if writesFiles { try directory.truncateMetrics(keeping: saved.metricsRecords) }
         progress.line("resuming from \(path): step \(saved.step), epoch \(saved.epoch)"
                       + (saved.finished ? " (training done, final evaluation)" : ", batch \(saved.nextBatch)"))
+    }
+
+    /// The carried state of every process (`parts`, in rank order, each its matrices' rows
+    /// one after the other as `shapes` lists them) as one process holds it: each matrix's
+    /// rows of rank 0, then of rank 1, …
+    static func joinRows(_ parts: [[Double]], shapes: some Collection<TrainingState.StateShape>) -> [Double] {
+        guard parts.count > 1 else { return parts.first ?? [] }
+        let width = shapes.reduce(0) { $0 + $1.output + $1.cell }
+        var joined: [Double] = []
+        joined.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        var column = 0
+        for shape in shapes {
+            for matrixColumns in [shape.output, shape.cell] {
+                for part in parts {
+                    let rows = part.count / max(width, 1)
+                    joined += part[rows * column ..< rows * (column + matrixColumns)]
+                }
+                column += matrixColumns
+            }
+        }
+        return joined
     }
 
     /// SHA-256 of every data file the run reads, by path; the training shards' from the

@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The processes that train one model together (data parallelism): each holds the same
+/// weights, computes the gradients of its share of every batch, and the sums of those
+/// gradients, taken with `sum`, drive identical optimizer steps everywhere — the
+/// synchronous scheme of bilm-tf's towers, with the processes of an MPI job
+/// (`mpirun -np N harness run`, `HarnessMPI`) in place of GPUs.
+///
+/// Every method but `rank`, `size` and `abort` is collective: each process must call it,
+/// in the same order, with buffers of the same length.
+public protocol Communicator: AnyObject {
+    /// This process's index, 0 ..< `size`; rank 0 alone writes the run's files.
+    var rank: Int { get }
+    /// The number of processes.
+    var size: Int { get }
+    /// Replaces `values` on every process by their element-wise sum over all processes.
+    func sum(_ values: UnsafeMutableBufferPointer<Float>)
+    /// Replaces `values` on every process by their element-wise sum over all processes.
+    func sum(_ values: UnsafeMutableBufferPointer<Double>)
+    /// Replaces `values` on every process by their element-wise maximum over all processes.
+    func maximum(_ values: UnsafeMutableBufferPointer<UInt8>)
+    /// Every process's `values` (lengths may differ), in rank order, on rank 0; nil elsewhere.
+    func gather(_ values: [Double]) -> [[Double]]?
+    /// Returns once every process has called it.
+    func barrier()
+    /// Ends every process of the job with exit status `code` (after this process printed why).
+    func abort(code: Int32) -> Never
+}
+
+extension Communicator {
+    /// Rows `lowerBound ..< upperBound` of a batch of `batchSize` rows: this process's
+    /// share, contiguous, the first `batchSize % size` ranks one row more than the others.
+    public func share(of batchSize: Int) -> Range<Int> {
+        let base = batchSize / size, extra = batchSize % size
+        let start = rank * base + min(rank, extra)
+        return start ..< start + base + (rank < extra ? 1 : 0)
+    }
+
+    /// `sum` of one value.
+    public func sum(_ value: Double) -> Double {
+        var x = value
+        withUnsafeMutablePointer(to: &x) { sum(UnsafeMutableBufferPointer(start: $0, count: 1)) }
+        return x
+    }
+
+    /// `sum` of an array.
+    public func sum(_ values: [Double]) -> [Double] {
+        var x = values
+        x.withUnsafeMutableBufferPointer { sum($0) }
+        return x
+    }
+}
+
+/// One process: every collective is the identity.
+public final class SingleProcess: Communicator {
+    public init() {}
+    public var rank: Int { 0 }
+    public var size: Int { 1 }
+    public func sum(_ values: UnsafeMutableBufferPointer<Float>) {}
+    public func sum(_ values: UnsafeMutableBufferPointer<Double>) {}
+    public func maximum(_ values: UnsafeMutableBufferPointer<UInt8>) {}
+    public func gather(_ values: [Double]) -> [[Double]]? { [values] }
+    public func barrier() {}
+    public func abort(code: Int32) -> Never { exit(code) }
+}

@@ -1,0 +1,159 @@
+// Needs a harness built with the MPI trait (the test command's `--traits MPI`) and
+// Open MPI's mpirun (openmpi-bin, installed by tools/install-system-packages).
+#if MPI
+import Foundation
+import HarnessSpec
+@testable import HarnessTraining
+import Testing
+
+/// Data parallelism through `mpirun` and the `harness` binary (issue #22): one process
+/// under mpirun is the plain run; two match it to summation order; a rank killed mid-run
+/// ends the job and the run resumes exactly; errors end every process.
+@Suite(.serialized)
+struct DataParallelTests {
+    /// Starts `mpirun -np processes harness arguments…`; returns it running, its
+    /// standard error going to `errorFile`.
+    static func mpirun(_ processes: Int, _ arguments: [String], errorFile: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", String(processes), CommandLineTests.harness] + arguments
+        process.currentDirectoryURL = packageRoot
+        ResumeTests.write("", to: errorFile)
+        process.standardError = FileHandle(forWritingAtPath: errorFile)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// `mpirun -np processes harness arguments…` to the end: its status and standard error.
+    static func runMPI(_ processes: Int, _ arguments: [String]) throws -> (status: Int32, error: String) {
+        let errorFile = temporaryFolder() + "/stderr"
+        let process = try mpirun(processes, arguments, errorFile: errorFile)
+        process.waitUntilExit()
+        return (process.terminationStatus, (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? "")
+    }
+
+    /// The process ids of mpirun's ranks, by rank (from each child's OMPI_COMM_WORLD_RANK).
+    static func ranks(of launcher: Process) -> [Int: Int32] {
+        var found: [Int: Int32] = [:]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                  let parent = stat.split(separator: ")").last?.split(separator: " ").dropFirst().first.flatMap({ Int32($0) }),
+                  parent == launcher.processIdentifier,
+                  let environment = FileManager.default.contents(atPath: "/proc/\(name)/environ") else { continue }
+            for entry in environment.split(separator: 0) where entry.starts(with: Array("OMPI_COMM_WORLD_RANK=".utf8)) {
+                found[Int(String(decoding: entry.dropFirst(21), as: UTF8.self))!] = pid
+            }
+        }
+        return found
+    }
+
+    @Test func oneProcessUnderMpirunIsThePlainRun() throws {
+        let folder = temporaryFolder(), spec = folder + "/spec.yaml"
+        ResumeTests.write(ResumeTests.spec("stream", extra: "  max_tokens: 20000"), to: spec)
+        let plain = try runHarness(["run", spec, "--runs", folder + "/plain", "--quiet"])
+        #expect(plain.status == 0, "\(plain.error)")
+        let one = try Self.runMPI(1, ["run", spec, "--runs", folder + "/one", "--quiet"])
+        #expect(one.status == 0, "\(one.error)")
+        let a = try ResumeTests.result(in: folder + "/plain"), b = try ResumeTests.result(in: folder + "/one")
+        #expect(a.perplexity == b.perplexity)
+        #expect(a.trainTokens == b.trainTokens && b.processes == nil)
+    }
+
+    /// Both kinds of run the resume tests use: dropout masks (variational, standard) drawn
+    /// for the whole batch, sampled softmax, Adam and SGD, carried state, a time-summed loss.
+    @Test(arguments: ["sentences", "stream"])
+    func twoProcessesMatchOneToSummationOrder(kind: String) throws {
+        let folder = temporaryFolder(), spec = folder + "/spec.yaml"
+        ResumeTests.write(ResumeTests.spec(kind, extra: "  max_tokens: 40000"), to: spec)
+        let plain = try runHarness(["run", spec, "--runs", folder + "/plain", "--quiet"])
+        #expect(plain.status == 0, "\(plain.error)")
+        let two = try Self.runMPI(2, ["run", spec, "--runs", folder + "/two", "--quiet"])
+        #expect(two.status == 0, "\(two.error)")
+        let a = try ResumeTests.result(in: folder + "/plain"), b = try ResumeTests.result(in: folder + "/two")
+        #expect(b.processes == 2 && a.trainTokens == b.trainTokens && a.epochsRun == b.epochsRun)
+        for split in ["valid", "test"] {
+            let x = try #require(a.perplexity[split]?.mean), y = try #require(b.perplexity[split]?.mean)
+            #expect(abs(x - y) / x <= 1e-4, "\(split): \(x) with one process, \(y) with two")
+            #expect(a.perplexity[split]?.tokens == b.perplexity[split]?.tokens)
+        }
+    }
+
+    /// SIGKILL of rank 1, then of rank 0, mid-epoch: mpirun ends the job, saying which rank
+    /// died; each rerun resumes from rank 0's checkpoint (every rank's carried state in
+    /// it), and the run ends bit-identical to an uninterrupted two-process run.
+    @Test func killedRankEndsTheJobAndTheRunResumesExactly() throws {
+        let folder = temporaryFolder(), spec = folder + "/spec.yaml"
+        ResumeTests.write(ResumeTests.spec("stream"), to: spec)
+        let whole = try Self.runMPI(2, ["run", spec, "--runs", folder + "/a", "--quiet"])
+        #expect(whole.status == 0, "\(whole.error)")
+        for (step, rank) in [(250, 1), (1_130, 0)] {
+            let errorFile = folder + "/killed-\(rank).stderr"
+            let launcher = try Self.mpirun(2, ["run", spec, "--runs", folder + "/b"], errorFile: errorFile)
+            var killed = false
+            while launcher.isRunning && !killed {
+                if let path = ResumeTests.trainingCheckpoint(in: folder + "/b"), let saved = try? Checkpoint.read(path).training,
+                   saved.step >= step, let pid = Self.ranks(of: launcher)[rank] {
+                    kill(pid, SIGKILL)
+                    killed = true
+                }
+                usleep(2_000)
+            }
+            launcher.waitUntilExit()
+            #expect(killed, "the run finished before step \(step)")
+            #expect(launcher.terminationStatus != 0)
+            let error = (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? ""
+            #expect(error.contains("process rank \(rank) with PID") && error.contains("exited on signal 9 (Killed)"), "\(error)")
+        }
+        let last = try Self.runMPI(2, ["run", spec, "--runs", folder + "/b"])
+        #expect(last.status == 0 && last.error.contains("resuming from "), "\(last.error)")
+        let a = try ResumeTests.result(in: folder + "/a"), b = try ResumeTests.result(in: folder + "/b")
+        #expect(a.perplexity == b.perplexity)
+        #expect(a.trainTokens == b.trainTokens && a.epochsRun == b.epochsRun && a.bestEpoch == b.bestEpoch)
+    }
+
+    /// A checkpoint holds the carried state in the one-process layout: a run killed under
+    /// two processes continues under one, matching the two-process run to summation order.
+    @Test func aCheckpointOfTwoProcessesResumesUnderOne() throws {
+        let folder = temporaryFolder(), spec = folder + "/spec.yaml"
+        ResumeTests.write(ResumeTests.spec("stream", extra: "  max_tokens: 30000"), to: spec)
+        let whole = try Self.runMPI(2, ["run", spec, "--runs", folder + "/a", "--quiet"])
+        #expect(whole.status == 0, "\(whole.error)")
+        let launcher = try Self.mpirun(2, ["run", spec, "--runs", folder + "/b"], errorFile: folder + "/killed.stderr")
+        while launcher.isRunning {
+            if let path = ResumeTests.trainingCheckpoint(in: folder + "/b"), let saved = try? Checkpoint.read(path).training,
+               saved.step >= 370, saved.nextBatch > 0 {
+                let ranks = Self.ranks(of: launcher)
+                kill(launcher.processIdentifier, SIGKILL)
+                ranks.values.forEach { kill($0, SIGKILL) }
+                break
+            }
+            usleep(2_000)
+        }
+        launcher.waitUntilExit()
+        let checkpoint = try Checkpoint.read(try #require(ResumeTests.trainingCheckpoint(in: folder + "/b")))
+        #expect(checkpoint.training?.carriedState.joined().allSatisfy { $0.batch == 4 } == true, "the whole batch's rows")
+        let resumed = try runHarness(["run", spec, "--runs", folder + "/b"])
+        #expect(resumed.status == 0 && resumed.error.contains("resuming from "), "\(resumed.error)")
+        let a = try ResumeTests.result(in: folder + "/a"), b = try ResumeTests.result(in: folder + "/b")
+        let x = try #require(a.perplexity["valid"]?.mean), y = try #require(b.perplexity["valid"]?.mean)
+        #expect(abs(x - y) / x <= 1e-4, "\(x) vs \(y)")
+    }
+
+    /// A spec error stops every process, printed once by rank 0 and once, prefixed, by
+    /// the other; a batch the processes cannot share is refused by name.
+    @Test func errorsEndEveryProcessWithTheirMessage() throws {
+        let folder = temporaryFolder(), spec = folder + "/spec.yaml"
+        ResumeTests.write(ResumeTests.spec("stream").replacingOccurrences(of: "type: sgd", with: "type: sgdd"), to: spec)
+        let bad = try Self.runMPI(2, ["run", spec, "--runs", folder + "/runs"])
+        #expect(bad.status == 64, "\(bad.error)")
+        #expect(bad.error.contains("\(spec):14:21: error: unknown type 'sgdd' for 'training.optimizer'"), "\(bad.error)")
+        #expect(bad.error.contains("rank 1 of 2: \(spec):14:21: error: unknown type 'sgdd'"), "\(bad.error)")
+        ResumeTests.write(ResumeTests.spec("stream"), to: spec)
+        let many = try Self.runMPI(5, ["run", spec, "--runs", folder + "/runs"])
+        #expect(many.status == 1)
+        #expect(many.error.contains("error: data-parallel training: data.batching.batch_size is 4, fewer sequences than the 5 processes "
+                                    + "that share every batch; raise it to at least 5, or run fewer processes"), "\(many.error)")
+    }
+}
+#endif
