@@ -9,8 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-/tmp/harness-corpus-scaling}
-swift build -c release --product harness-microbench --scratch-path .build-tests >/dev/null
-bench=$(swift build -c release --scratch-path .build-tests --show-bin-path)/harness-microbench
+swift build -c release --product harness-microbench --scratch-path .build-tests --traits MPI >/dev/null
+bench=$(swift build -c release --scratch-path .build-tests --traits MPI --show-bin-path)/harness-microbench
 for size in 2M:2000000:1 20M:20000000:1 200M:200000000:20; do
     IFS=: read -r name tokens shards <<< "$size"
     [ -d "$work/$name" ] || tools/make-corpus "$work/$name" "$tokens" "$shards" >/dev/null

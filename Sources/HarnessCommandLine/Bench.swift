@@ -7,7 +7,7 @@ import HarnessTraining
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time the PyTorch peer's reference configurations A–D, and E (A with GRU layers), F-full and F-adaptive (A on 33,278 words, full or adaptive softmax), on synthetic data.",
+        abstract: "Time the PyTorch peer's reference configurations A–D, bilm-tf's ELMo-small, and E (A with GRU layers), F-full and F-adaptive (A on 33,278 words, full or adaptive softmax), on synthetic data.",
         discussion: """
             Per configuration and thread count: training tokens/s, model FLOPs utilization against the \
             sgemm rate measured first at the same thread count, the step's time split by component, heap \
@@ -99,13 +99,14 @@ struct Bench: ParsableCommand {
         if let first = results.first {
             print("kernels (packed GEMM and pointwise): \(first.kernels) (this CPU supports \(KernelVariant.supported)); OpenBLAS core: \(first.blasCore)\n")
         }
-        print("| config | threads | tokens/s | GFLOPS | MFU | sgemm GFLOPS | encoder | recurrent | output | optimizer | allocations/step | peak memory |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("| config | threads | tokens/s | GFLOPS | MFU | sgemm GFLOPS | encoder | recurrent | output | optimizer | allocations/step | peak memory | all-reduce/step |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in results {
             let split = ["encoder", "recurrent", "output", "optimizer"].map { String(format: "%.0f %%", 100 * (r.timeSplit[$0] ?? 0)) }
             print("| \(r.label) | \(r.threads) | " + String(format: "%.0f | %.1f | %.0f %% | %.1f | ", r.tokensPerSecond, r.gflops,
                                                              100 * r.modelFlopsUtilization, r.sgemmGFLOPS)
-                  + split.joined(separator: " | ") + String(format: " | %.1f | %.0f MB |", r.allocationsPerStep, Double(r.peakMemoryBytes) / 1e6))
+                  + split.joined(separator: " | ") + String(format: " | %.1f | %.0f MB | %.1f MB |", r.allocationsPerStep,
+                                                            Double(r.peakMemoryBytes) / 1e6, 4 * r.reducedValuesPerStep / 1e6))
         }
     }
 }

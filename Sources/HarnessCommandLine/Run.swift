@@ -50,7 +50,7 @@ struct Run: ParsableCommand {
         do { communicator = try Launch.communicator() } catch { try Exit.run { throw error }; return }
         let root = communicator.rank == 0
         try Exit.run(communicator: communicator) {
-            Interruption.install()
+            Interruption.install(announcing: root)
             let spec = try SpecLoader.load(file: self.spec)
             let directory = RunDirectory(root: runs, name: spec.name, specHash: spec.hash)
             if printIfFinished(directory, printing: root) { return }

@@ -216,8 +216,7 @@ public final class ParameterStore<T: Scalar> {
         guard communicator.size > 1 else { return }
         if blocks.sparse.isEmpty { communicator.sum(gradients); return }
         communicator.maximum(UnsafeMutableBufferPointer(start: blocks.state, count: blocks.count))
-        var total = 0
-        forEachGradientRange { total += $0.count }
+        let total = writtenGradientCount
         if scratch.count < total { scratch = [T](repeating: 0, count: total) }
         scratch.withUnsafeMutableBufferPointer { packed in
             var offset = 0
@@ -232,6 +231,14 @@ public final class ParameterStore<T: Scalar> {
                 offset += range.count
             }
         }
+    }
+
+    /// The gradient values the last step may have written (`forEachGradientRange`): all
+    /// of them for a dense store. What a data-parallel step sums (`sumGradients`).
+    public var writtenGradientCount: Int {
+        var n = 0
+        forEachGradientRange { n += $0.count }
+        return n
     }
 
     public func parameter(named name: String) -> Parameter<T>? {

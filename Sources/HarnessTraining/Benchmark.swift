@@ -8,7 +8,9 @@ import HarnessSpec
 /// (`../shared/bench/README.md`) on the same kind of synthetic data (Zipf(1) over a
 /// 10,000-word vocabulary, lines of 39 words), timed through the training step of
 /// `Trainer` (forward, backward, clipping, update); and the plug-ins' own: E (A with GRU
-/// layers), F-full and F-adaptive (A on WikiText-2's 33,278 words, full or adaptive softmax).
+/// layers), F-full and F-adaptive (A on WikiText-2's 33,278 words, full or adaptive softmax);
+/// and ELMo-small, bilm-tf's small ELMo on the 1B Word Benchmark's vocabulary, for the
+/// data-parallel plan (docs/scaling.md).
 public enum Benchmark {
     public struct Configuration: Sendable {
         public var label: String
@@ -39,6 +41,15 @@ public enum Benchmark {
         public var kernels: String
         /// The core OpenBLAS ran (`OpenBLASCore.current`).
         public var blasCore: String
+        /// The model's parameters.
+        public var parameters: Int
+        /// Gradient values a step wrote, mean over the warm-up steps: every parameter for a
+        /// dense model, fewer where row-sparse tables touch some rows only
+        /// (`ParameterStore.writtenGradientCount`). 4 bytes each: what a data-parallel step
+        /// all-reduces (`mpirun -np N`, docs/scaling.md).
+        public var reducedValuesPerStep: Double
+        /// Target tokens per step, all directions.
+        public var tokensPerStep: Double
     }
 
     public static let warmup = 5
@@ -56,6 +67,25 @@ public enum Benchmark {
           output: {type: sampled-softmax, samples: 1024, tie_weights: %@}
         training:
           optimizer: {type: adagrad, lr: 0.2}
+          clip: {type: global-norm, max: 10}
+        """
+
+    /// bilm-tf's small ELMo (`experiments/1b-word-elmo-small.yaml`): char-CNN to 2048
+    /// filters, LSTMP 2×1024/128, sampled softmax 8192 over the 1B Word Benchmark's words.
+    private static let elmoSmall = """
+        data:
+          train: CORPUS/train.txt
+          vocabulary: {file: CORPUS/vocabulary.txt}
+          batching: {type: stream, batch_size: 128, bptt: 20}
+        model:
+          direction: bidirectional
+          token_encoder: {type: char-cnn, char_embedding_dim: 16, filters: [[1, 32], [2, 32], [3, 64], [4, 128], [5, 256], [6, 512], [7, 1024]],
+                          activation: relu, highway_layers: 1, output_dim: 128, max_characters: 50}
+          recurrent: {type: lstm-projected, layers: 2, hidden: 1024, projection: 128, cell_clip: 3, proj_clip: 3, residual: true}
+          output: {type: sampled-softmax, samples: 8192}
+          dropout: [{type: standard, rate: 0.1}]
+        training:
+          optimizer: {type: adagrad, lr: 0.2, initial_accumulator: 1}
           clip: {type: global-norm, max: 10}
         """
 
@@ -97,6 +127,9 @@ public enum Benchmark {
                                           highway_layers: 2, output_dim: 128, max_characters: 50}
                           """, "false"),
                       syntheticTokens: 300_000, steps: 20),
+        Configuration(label: "ELMo-small", title: "bilm-tf's small ELMo: char-CNN 2048 filters, LSTMP 2×1024/128, sampled softmax 8192, "
+                      + "batch 128, BPTT 20, on 793,471 words", spec: elmoSmall, syntheticTokens: 3_000_000, steps: 3,
+                      vocabularySize: oneBillionWordWords),
         Configuration(label: "E", title: "A with GRU layers (2×200): the recurrent plug-in against the LSTM on the same sizes",
                       spec: zaremba(hidden: 200, bptt: 20, dropout: "", initScale: 0.1, cell: "gru"), syntheticTokens: 200_000, steps: 200),
         Configuration(label: "F-full", title: "A on WikiText-2's vocabulary (33,278 words) with the full softmax",
@@ -181,8 +214,11 @@ public enum Benchmark {
         precondition(pass.count >= warmup + steps, "the synthetic corpus has \(pass.count) steps, \(warmup + steps) needed")
         // Made before timing: the measured loop is the training step alone.
         let batches = try (0 ..< warmup + steps).map(pass.step)
+        var reduced = 0, warmupTokens = 0
         for batch in batches.prefix(warmup) {
-            _ = trainer.computeGradients(batch)
+            let (_, _, directions) = trainer.computeGradients(batch)
+            reduced += experiment.model.store.writtenGradientCount
+            warmupTokens += directions.reduce(0) { $0 + $1.tokens }
             trainer.update()
         }
         let profile = ComponentProfile()
@@ -206,7 +242,9 @@ public enum Benchmark {
                       timeSplit: Dictionary(uniqueKeysWithValues: ComponentProfile.Part.allCases.map {
                           ($0.name, Double(profile.nanoseconds[$0.rawValue]) / max(measured, 1)) }),
                       allocationsPerStep: Double(allocationsDuring) / Double(steps), peakMemoryBytes: peakMemory(),
-                      kernels: KernelVariant.selected.description, blasCore: OpenBLASCore.current)
+                      kernels: KernelVariant.selected.description, blasCore: OpenBLASCore.current,
+                      parameters: experiment.model.store.count, reducedValuesPerStep: Double(reduced) / Double(warmup),
+                      tokensPerStep: Double(warmupTokens) / Double(warmup))
     }
 
     /// Resets the process's peak resident set (Linux: `5` to /proc/self/clear_refs).

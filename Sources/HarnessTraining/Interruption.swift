@@ -23,14 +23,19 @@ public enum Interruption {
     /// Seconds after the first signal before a second Ctrl-C exits at once. The handler's
     /// message says "3 s" as a literal (a handler can write only a static string): change both.
     public static let forceGrace = 3
+    /// Whether the handler says what it does (the processes of a data-parallel run but
+    /// rank 0 stay silent: each gets the signal).
+    fileprivate static let announces = Atomic<Bool>(true)
 
     /// Installs the handlers (once per process; later calls do nothing more). Also
     /// ignores SIGXFSZ, so that a file-size limit fails the write (EFBIG, reported like a
     /// full disk) instead of killing the run, and SIGPIPE, so that a sweep's point whose
     /// sweep was killed trains on (its progress pipe has no reader) and keeps its lock.
-    public static func install() {
+    /// - Parameter announcing: whether the handler prints what it does.
+    public static func install(announcing: Bool = true) {
         _ = signalNumber.load(ordering: .relaxed)   // initialised here, not inside the handler
         _ = firstSignalTime.load(ordering: .relaxed)
+        announces.store(announcing, ordering: .releasing)
         signal(SIGINT, handleSignal)
         signal(SIGTERM, handleSignal)
         signal(SIGXFSZ, SIG_IGN)
@@ -69,12 +74,13 @@ private func handleSignal(_ number: Int32) {
     let (exchanged, _) = Interruption.signalNumber.compareExchange(expected: 0, desired: number, ordering: .acquiringAndReleasing)
     if exchanged {
         Interruption.firstSignalTime.store(now, ordering: .releasing)
+        guard Interruption.announces.load(ordering: .acquiring) else { return }
         say("\ninterrupted: finishing the current step and writing a checkpoint (Ctrl-C again after 3 s exits at once)\n")
         return
     }
     let first = Interruption.firstSignalTime.load(ordering: .acquiring)
     if number == SIGINT && now - first >= Int64(Interruption.forceGrace) * 1_000_000_000 {
-        say("\nsecond Ctrl-C: exiting at once; the last checkpoint on disk is kept\n")
+        if Interruption.announces.load(ordering: .acquiring) { say("\nsecond Ctrl-C: exiting at once; the last checkpoint on disk is kept\n") }
         _exit(128 + number)
     }
 }

@@ -12,7 +12,7 @@ import Testing
 /// AVX-512 small-matrix sgemm kernel mallocing once per step on F-adaptive; the adaptive
 /// softmax now runs that product on packed panels.)
 struct BenchTests {
-    @Test(arguments: [("A", 1), ("B", 1), ("C", 1), ("C-793k", 1), ("D", 1), ("E", 1), ("F-full", 1), ("F-adaptive", 1), ("A", 2), ("C", 2),
+    @Test(arguments: [("A", 1), ("B", 1), ("C", 1), ("C-793k", 1), ("D", 1), ("E", 1), ("F-full", 1), ("F-adaptive", 1), ("ELMo-small", 1), ("A", 2), ("C", 2),
                       ("E", 2)])
     func aTrainingStepAllocatesNothing(config: String, threads: Int) throws {
         let r = try runHarness(["bench", "--configs", config, "--threads", String(threads), "--steps", "2", "--json"])
@@ -21,6 +21,7 @@ struct BenchTests {
         #expect(result.label == config && result.steps == 2 && result.threads == threads)
         #expect(result.allocationsPerStep == 0, "OpenBLAS core \(result.blasCore)")
         #expect(result.tokensPerSecond > 0 && result.modelFlopsUtilization > 0 && result.peakMemoryBytes > 0)
+        #expect(result.reducedValuesPerStep > 0 && result.reducedValuesPerStep <= Double(result.parameters))
         #expect(abs(result.timeSplit.values.reduce(0, +) - 1) < 1e-9)
         // The widest packed kernels, and an OpenBLAS core with the CPU's vector units
         // (the harness restarts itself when OpenBLAS falls back to a pre-AVX2 core).

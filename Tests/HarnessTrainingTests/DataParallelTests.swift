@@ -112,6 +112,29 @@ struct DataParallelTests {
         #expect(a.trainTokens == b.trainTokens && a.epochsRun == b.epochsRun && a.bestEpoch == b.bestEpoch)
     }
 
+    /// Ctrl-C to mpirun reaches every process: they agree on the step to stop after, rank 0
+    /// writes the checkpoint and alone says so, with the command that resumes.
+    @Test func ctrlCToMpirunCheckpointsAndResumes() throws {
+        let folder = temporaryFolder(), spec = folder + "/spec.yaml"
+        ResumeTests.write(ResumeTests.spec("stream"), to: spec)
+        let errorFile = folder + "/interrupted.stderr"
+        let launcher = try Self.mpirun(2, ["run", spec, "--runs", folder + "/runs"], errorFile: errorFile)
+        while launcher.isRunning {
+            if let path = ResumeTests.trainingCheckpoint(in: folder + "/runs"), let saved = try? Checkpoint.read(path).training,
+               saved.step >= 300 {
+                kill(launcher.processIdentifier, SIGINT)
+                break
+            }
+            usleep(2_000)
+        }
+        launcher.waitUntilExit()
+        let error = (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? ""
+        #expect(error.components(separatedBy: "interrupted: finishing the current step").count == 2, "\(error)")
+        #expect(error.contains("resume with: mpirun -np 2 harness run \(spec) --runs \(folder)/runs\n"), "\(error)")
+        let resumed = try Self.runMPI(2, ["run", spec, "--runs", folder + "/runs"])
+        #expect(resumed.status == 0 && resumed.error.contains("resuming from "), "\(resumed.error)")
+    }
+
     /// A checkpoint holds the carried state in the one-process layout: a run killed under
     /// two processes continues under one, matching the two-process run to summation order.
     @Test func aCheckpointOfTwoProcessesResumesUnderOne() throws {
