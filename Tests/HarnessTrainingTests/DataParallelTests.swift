@@ -15,8 +15,12 @@ struct DataParallelTests {
     /// standard error going to `errorFile`.
     static func mpirun(_ processes: Int, _ arguments: [String], errorFile: String) throws -> Process {
         let process = Process()
+        // Through Python, which unblocks SIGINT and SIGTERM: the test runner's threads block
+        // them, its children inherit the mask, and mpirun (unlike the harness) keeps it.
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["mpirun", "--allow-run-as-root", "--oversubscribe", "-np", String(processes), CommandLineTests.harness] + arguments
+        process.arguments = ["python3", "-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_UNBLOCK, "
+                             + "{signal.SIGINT, signal.SIGTERM}); os.execvp('mpirun', sys.argv[1:])",
+                             "mpirun", "--allow-run-as-root", "--oversubscribe", "-np", String(processes), CommandLineTests.harness] + arguments
         process.currentDirectoryURL = packageRoot
         ResumeTests.write("", to: errorFile)
         process.standardError = FileHandle(forWritingAtPath: errorFile)
