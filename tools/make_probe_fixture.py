@@ -192,11 +192,37 @@ def adaptive_softmax_probe():
     }
 
 
+def lstm_probe():
+    """nn.LSTM itself, with its two biases (bias_ih, bias_hh: the harness's recurrent_bias),
+    T=4, B=2, D=3, H=5, from a non-zero state."""
+    T, B, D, H = 4, 2, 3, 5
+    lstm = torch.nn.LSTM(D, H)
+    with torch.no_grad():
+        for p in lstm.parameters():
+            p.copy_(u(*p.shape, scale=0.6))
+    x = u(T, B, D, scale=1.5).requires_grad_()
+    h0, c0 = u(1, B, H, scale=0.8), u(1, B, H, scale=0.8)
+    y, (h_n, c_n) = lstm(x, (h0, c0))
+    r = u(*y.shape, scale=1.0)
+    (y * r).sum().backward()
+    return {
+        "steps": T, "batch": B, "input_size": D, "hidden": H,
+        "input": flat(x), "initial_output": flat(h0), "initial_cell": flat(c0),
+        "input_weight": flat(lstm.weight_ih_l0), "recurrent_weight": flat(lstm.weight_hh_l0),
+        "input_bias": flat(lstm.bias_ih_l0), "recurrent_bias": flat(lstm.bias_hh_l0),
+        "upstream": flat(r), "output": flat(y), "final_output": flat(h_n), "final_cell": flat(c_n),
+        "grad_input": flat(x.grad), "grad_input_weight": flat(lstm.weight_ih_l0.grad),
+        "grad_recurrent_weight": flat(lstm.weight_hh_l0.grad), "grad_input_bias": flat(lstm.bias_ih_l0.grad),
+        "grad_recurrent_bias": flat(lstm.bias_hh_l0.grad),
+        "torch": torch.__version__,   # added later than the others (--only lstm)
+    }
+
+
 fixture = {
     "provenance": {"generator": "tools/make_probe_fixture.py", "torch": torch.__version__,
                    "dtype": "float64", "seed": 20261125},
     "lstmp": lstmp_probe(), "charcnn": charcnn_probe(), "softmax": softmax_probe(), "gru": gru_probe(),
-    "adaptive_softmax": adaptive_softmax_probe(),
+    "adaptive_softmax": adaptive_softmax_probe(), "lstm": lstm_probe(),
 }
 parser = argparse.ArgumentParser()
 parser.add_argument("--only", nargs="+", choices=[k for k in fixture if k != "provenance"],

@@ -134,7 +134,11 @@ public enum ELMoExporter {
             for layer in 0..<lstm.layers {
                 let name = "\(stack).layer\(layer)", input = layer == 0 ? p : o
                 let inputWeight = values(name + ".input_weight"), recurrentWeight = values(name + ".recurrent_weight")
-                let bias = values(name + ".bias")
+                // One gate bias, as TensorFlow's LSTMCell has: b_x + b_h with a recurrent bias.
+                var bias = values(name + ".bias")
+                if lstm.recurrentBias {
+                    for (i, b) in values(name + ".recurrent_bias").enumerated() { bias[i] += b }
+                }
                 var kernel = [Float](repeating: 0, count: (input + o) * 4 * h)
                 var tfBias = [Float](repeating: 0, count: 4 * h)
                 for (block, tfBlock) in ELMoImporter.tensorFlowGateBlock.enumerated() {

@@ -17,9 +17,17 @@ public struct LSTMComponent: RecurrentComponent, Equatable {
     /// Initial bias of every layer's forget gate: 1 is TensorFlow's `forget_bias`
     /// (bilm-tf, Jozefowicz et al. 2015); PyTorch's `nn.LSTM` starts near 0.
     public var forgetBias: Double
+    /// How the biases start besides `forgetBias`: zeros (bilm-tf) or U(±init_scale).
+    public var biasInit: BiasInit
+    /// A second bias b_h on the recurrent product, trained alongside b: PyTorch's
+    /// `nn.LSTM` (`bias_ih` and `bias_hh`) and Torch's LSTMs (the `i2h` and `h2h` Linear
+    /// layers of Zaremba's and Kim's code) have both. Their sum is the gate bias, and it
+    /// moves twice as fast as one bias would under SGD (each gets the same gradient).
+    public var recurrentBias: Bool
 
     public init(layers: Int, hiddenSize: Int, projectionSize: Int? = nil, cellClip: Double? = nil,
-                projectionClip: Double? = nil, residual: Bool = false, forgetBias: Double = 1) {
+                projectionClip: Double? = nil, residual: Bool = false, forgetBias: Double = 1,
+                biasInit: BiasInit = .zeros, recurrentBias: Bool = false) {
         self.layers = layers
         self.hiddenSize = hiddenSize
         self.projectionSize = projectionSize
@@ -27,6 +35,8 @@ public struct LSTMComponent: RecurrentComponent, Equatable {
         self.projectionClip = projectionClip
         self.residual = residual
         self.forgetBias = forgetBias
+        self.biasInit = biasInit
+        self.recurrentBias = recurrentBias
     }
 
     public var type: String { projectionSize == nil ? "lstm" : "lstm-projected" }
@@ -57,7 +67,8 @@ public struct LSTMComponent: RecurrentComponent, Equatable {
 /// only h_{t−1}·W_hᵀ (and the projection) run per step.
 ///
 /// Shapes: x (T·B, D) time-major → h (T·B, P); W_x (4H, D), W_h (4H, P), b (1, 4H),
-/// W_p (P, H); P = H without projection.
+/// W_p (P, H); P = H without projection. With `recurrentBias`, b = b_x + b_h, two
+/// parameters (PyTorch's `bias_ih` and `bias_hh`).
 public final class LSTMLayer<T: Scalar>: RecurrentLayer {
     /// The layer's hyperparameters (its `layers` and `residual` concern the stack).
     public let component: LSTMComponent
@@ -67,7 +78,8 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
     public let weightDrop: Double
     public let inputWeight: Parameter<T>        // W_x (4H, D)
     public let recurrentWeight: Parameter<T>    // W_h (4H, P)
-    public let bias: Parameter<T>               // b (1, 4H)
+    public let bias: Parameter<T>               // b (1, 4H); b_x with a recurrent bias
+    public let recurrentBias: Parameter<T>?     // b_h (1, 4H)
     public let projectionWeight: Parameter<T>?  // W_p (P, H)
 
     private let cellClip: T?
@@ -98,9 +110,13 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
                                 initializer: .uniform(scale: initScale))
         recurrentWeight = Parameter("\(name).recurrent_weight", rows: 4 * h, columns: p,
                                     initializer: .uniform(scale: initScale))
-        // Zero biases except the forget gate's.
+        // Zeros or U(±init_scale), plus the forget gate's offset on b (b_x).
+        let forget: [Initializer.Run] = [.init(h, 0), .init(h, component.forgetBias), .init(2 * h, 0)]
+        let uniform = component.biasInit == .uniform
         bias = Parameter("\(name).bias", rows: 1, columns: 4 * h,
-                         initializer: .piecewise([.init(h, 0), .init(h, component.forgetBias), .init(2 * h, 0)]))
+                         initializer: uniform ? .uniformPlus(scale: initScale, forget) : .piecewise(forget))
+        recurrentBias = component.recurrentBias ? Parameter("\(name).recurrent_bias", rows: 1, columns: 4 * h,
+                                                            initializer: uniform ? .uniform(scale: initScale) : .zeros) : nil
         projectionWeight = component.projectionSize.map {
             Parameter("\(name).projection_weight", rows: $0, columns: h, initializer: .uniform(scale: initScale))
         }
@@ -112,7 +128,9 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
 
     public var outputSize: Int { component.outputSize }
     public var cellSize: Int { component.hiddenSize }
-    public var parameters: [Parameter<T>] { [inputWeight, recurrentWeight, bias] + (projectionWeight.map { [$0] } ?? []) }
+    public var parameters: [Parameter<T>] {
+        [inputWeight, recurrentWeight, bias] + (recurrentBias.map { [$0] } ?? []) + (projectionWeight.map { [$0] } ?? [])
+    }
 
     /// x (T·B, D) → h (T·B, P). Starts from `state` (zeros when nil) and, when given,
     /// leaves the final h and c in it.
@@ -146,7 +164,7 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
 
         // Input contribution of every timestep at once.
         gemm(x, inputWeight.value, into: gates, transposeB: true, batchInvariant: context.batchInvariant)
-        addRowVector(bias.value.base, to: gates)
+        addRowVector(gateBias(arena), to: gates)
         for t in 0..<steps {
             let g = gates.rows(t * b ..< (t + 1) * b)
             gemm(outputs.rows(t * b ..< (t + 1) * b), recurrent, into: g, accumulate: true)
@@ -214,7 +232,7 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
             let rows = (last - 1 - first) * b + liveRows[last - 1]
             let chunk = gates.rows(0 ..< rows)
             gemm(x.rows(first * b ..< first * b + rows), inputPacked, into: chunk)
-            addRowVector(bias.value.base, to: chunk)
+            addRowVector(gateBias(arena), to: chunk)
             for t in first ..< last {
                 let live = liveRows[t]
                 let g = gates.rows((t - first) * b ..< (t - first) * b + live)
@@ -255,6 +273,14 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
         }
         inferenceWeights = (packed(inputWeight), packed(recurrentWeight), projectionWeight.map(packed))
         effectiveRecurrent = nil
+    }
+
+    /// b, or b_x + b_h in `arena` with a recurrent bias.
+    private func gateBias(_ arena: Arena) -> UnsafeMutablePointer<T> {
+        guard let recurrentBias else { return bias.value.base }
+        let sum = arena.allocate(bias.count, of: T.self)
+        for i in 0..<bias.count { sum[i] = bias.value.base[i] + recurrentBias.value.base[i] }
+        return sum
     }
 
     /// h_{−1} into the first B rows of `output` and c_{−1} into `cell`: `state`'s, or zeros.
@@ -324,6 +350,7 @@ public final class LSTMLayer<T: Scalar>: RecurrentLayer {
         }
         gemm(dGates, input, into: inputWeight.gradient, transposeA: true, accumulate: true)
         accumulateColumnSums(of: dGates, into: bias.gradient.base)
+        if let recurrentBias { accumulateColumnSums(of: dGates, into: recurrentBias.gradient.base) }
         let dx = arena.matrix(steps * b, inputSize, of: T.self)
         gemm(dGates, inputWeight.value, into: dx)
         return dx

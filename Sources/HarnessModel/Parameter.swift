@@ -8,6 +8,9 @@ public enum Initializer: Sendable, Equatable {
     /// Consecutive runs of constants, e.g. an LSTM bias [0 (H), 1 (H), 0 (2H)]: zero
     /// gates except a forget-gate bias of 1.
     case piecewise([Run])
+    /// U(-scale, scale) plus the runs' constants: an LSTM bias drawn as PyTorch's peer and
+    /// Torch draw every weight, with a forget-gate offset.
+    case uniformPlus(scale: Double, [Run])
 
     public struct Run: Sendable, Equatable {
         public var count: Int
@@ -167,12 +170,19 @@ public final class ParameterStore<T: Scalar> {
             for i in 0..<p.count { v[i] = T(generator.nextUniform(-scale, scale)) }
         case .piecewise(let runs):
             v.update(repeating: 0, count: p.count)
-            var i = 0
-            for run in runs {
-                precondition(i + run.count <= p.count, "initializer of \(p.name) longer than the parameter")
-                v.advanced(by: i).update(repeating: T(run.value), count: run.count)
-                i += run.count
-            }
+            addRuns(runs, to: p)
+        case .uniformPlus(let scale, let runs):
+            for i in 0..<p.count { v[i] = T(generator.nextUniform(-scale, scale)) }
+            addRuns(runs, to: p)
+        }
+    }
+
+    private static func addRuns(_ runs: [Initializer.Run], to p: Parameter<T>) {
+        var i = 0
+        for run in runs {
+            precondition(i + run.count <= p.count, "initializer of \(p.name) longer than the parameter")
+            for j in i ..< i + run.count { p.value.base[j] += T(run.value) }
+            i += run.count
         }
     }
 

@@ -7,9 +7,9 @@ public struct SampledSoftmaxComponent: OutputComponent, Equatable {
     /// K, the distinct negatives drawn per step and direction.
     public var samples: Int
     public var tieWeights: Bool
-    public var biasInit: OutputBiasInit
+    public var biasInit: BiasInit
 
-    public init(samples: Int, tieWeights: Bool = false, biasInit: OutputBiasInit = .zeros) {
+    public init(samples: Int, tieWeights: Bool = false, biasInit: BiasInit = .zeros) {
         self.samples = samples
         self.tieWeights = tieWeights
         self.biasInit = biasInit
@@ -56,7 +56,7 @@ public final class SampledSoftmaxLayer<T: Scalar>: OutputLayer {
     public let sampler: LogUniformSampler
 
     public init(vocabularySize: Int, inputSize: Int, samples: Int, tiedTo embedding: Parameter<T>?, initScale: Double,
-                biasInit: OutputBiasInit = .zeros) {
+                biasInit: BiasInit = .zeros) {
         full = SoftmaxLayer(vocabularySize: vocabularySize, inputSize: inputSize, tiedTo: embedding, initScale: initScale,
                             biasInit: biasInit)
         sampler = LogUniformSampler(vocabularySize: vocabularySize, count: samples)

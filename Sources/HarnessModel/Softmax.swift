@@ -1,8 +1,8 @@
 import HarnessKernels
 
-/// How the output bias b starts (`model.output.bias_init`).
-public enum OutputBiasInit: String, CaseIterable, Sendable {
-    /// b = 0: bilm-tf's softmax bias (a zeros initializer) and TensorFlow's default.
+/// How a bias starts (`model.output.bias_init`, and the LSTM's `bias_init`).
+public enum BiasInit: String, CaseIterable, Sendable {
+    /// b = 0: bilm-tf's softmax and LSTM biases (zeros initializers) and TensorFlow's default.
     case zeros
     /// b ~ U(±init_scale), as every other parameter: the PyTorch peer's (it draws all its
     /// parameters so) and Zaremba et al.'s Torch code.
@@ -13,9 +13,9 @@ public enum OutputBiasInit: String, CaseIterable, Sendable {
 /// embedding (Press & Wolf 2016; Inan et al. 2016).
 public struct SoftmaxComponent: OutputComponent, Equatable {
     public var tieWeights: Bool
-    public var biasInit: OutputBiasInit
+    public var biasInit: BiasInit
 
-    public init(tieWeights: Bool = false, biasInit: OutputBiasInit = .zeros) {
+    public init(tieWeights: Bool = false, biasInit: BiasInit = .zeros) {
         self.tieWeights = tieWeights
         self.biasInit = biasInit
     }
@@ -50,7 +50,7 @@ public final class SoftmaxLayer<T: Scalar>: OutputLayer {
     ///   - tiedTo: the word embedding to share W with, or nil for W of its own.
     ///   - biasInit: b's start: zeros (bilm-tf) or U(±initScale).
     public init(vocabularySize: Int, inputSize: Int, tiedTo embedding: Parameter<T>?, initScale: Double,
-                biasInit: OutputBiasInit = .zeros) {
+                biasInit: BiasInit = .zeros) {
         if let embedding {
             precondition(embedding.rows == vocabularySize && embedding.columns == inputSize,
                          "tied weights need an embedding of (\(vocabularySize), \(inputSize)), not (\(embedding.rows), \(embedding.columns))")

@@ -141,10 +141,10 @@ struct ExportTests {
     }
 
     /// A char-CNN biLM with a plain LSTM (bilm-tf's projection_dim ≥ dim) and an untied
-    /// full softmax.
+    /// full softmax; the LSTM has nn.LSTM's two biases, exported as their sum.
     @Test func charModelWithPlainLSTMRoundTrips() throws {
         let run = try madeUpRun(encoder: "{type: char-cnn, char_embedding_dim: 4, filters: [[1, 4], [2, 6], [3, 8]], activation: relu, highway_layers: 1, output_dim: 10, max_characters: 12}",
-                                recurrent: "{type: lstm, layers: 2, hidden: 10, cell_clip: 2}",
+                                recurrent: "{type: lstm, layers: 2, hidden: 10, cell_clip: 2, bias_init: uniform, recurrent_bias: true}",
                                 output: "{type: softmax}")
         let exported = try export(run)
         let options = try BilmOptions(file: exported + "/options.json")

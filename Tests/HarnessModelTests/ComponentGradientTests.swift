@@ -63,6 +63,7 @@ struct ComponentGradientTests {
         (LSTMComponent(layers: 1, hiddenSize: 5, projectionSize: 2, cellClip: 0.1, projectionClip: 0.05), 0),
         (LSTMComponent(layers: 1, hiddenSize: 17, cellClip: 0.3), 0),  // a SIMD tail in the cell kernels
         (LSTMComponent(layers: 1, hiddenSize: 5, projectionSize: 4), 0.4),
+        (LSTMComponent(layers: 1, hiddenSize: 5, forgetBias: 0.5, biasInit: .uniform, recurrentBias: true), 0),  // nn.LSTM's two biases
     ] as [(LSTMComponent, Double)])
     func lstm(component: LSTMComponent, weightDrop: Double) {
         let arena = Arena()

@@ -42,6 +42,14 @@ struct ProbeTests {
             var grad_input: [Double], grad_input_weight: [Double], grad_recurrent_weight: [Double]
             var grad_input_bias: [Double], grad_recurrent_bias: [Double]
         }
+        struct LSTM: Decodable {
+            var steps: Int, batch: Int, input_size: Int, hidden: Int
+            var input: [Double], initial_output: [Double], initial_cell: [Double], input_weight: [Double], recurrent_weight: [Double]
+            var input_bias: [Double], recurrent_bias: [Double], upstream: [Double], output: [Double]
+            var final_output: [Double], final_cell: [Double]
+            var grad_input: [Double], grad_input_weight: [Double], grad_recurrent_weight: [Double]
+            var grad_input_bias: [Double], grad_recurrent_bias: [Double]
+        }
         struct AdaptiveSoftmax: Decodable {
             var rows: Int, input_size: Int, vocabulary: Int, cutoffs: [Int], div_value: Double
             var hidden: [Double], targets: [Int32], head_weight: [Double], tail_projections: [[Double]], tail_weights: [[Double]]
@@ -53,6 +61,7 @@ struct ProbeTests {
         var softmax: Softmax
         var gru: GRU
         var adaptive_softmax: AdaptiveSoftmax
+        var lstm: LSTM
     }
 
     static let fixture: Fixture = {
@@ -122,6 +131,38 @@ struct ProbeTests {
         expectClose(layer.inputBias.gradient, f.grad_input_bias, "gru d b_x", tolerance: tolerance)
         expectClose(layer.recurrentBias.gradient, f.grad_recurrent_bias, "gru d b_h", tolerance: tolerance)
     }
+
+    /// nn.LSTM with its two biases: `recurrent_bias`, from a non-zero state.
+    private func lstm<T: Scalar>(_: T.Type, tolerance: Double) {
+        let f = Self.fixture.lstm
+        let layer = LSTMLayer<T>("probe", component: LSTMComponent(layers: 1, hiddenSize: f.hidden, forgetBias: 0, recurrentBias: true),
+                                 inputSize: f.input_size, initScale: 0.1)
+        var g = SeededGenerator(seed: 0)
+        let store = ParameterStore(layer.parameters, generator: &g)
+        Probe.load(layer.inputWeight, f.input_weight)
+        Probe.load(layer.recurrentWeight, f.recurrent_weight)
+        Probe.load(layer.bias, f.input_bias)
+        Probe.load(layer.recurrentBias!, f.recurrent_bias)
+        let arena = Arena()
+        let context = StepContext(training: true)
+        let state = RecurrentState<T>(batchSize: f.batch, outputSize: f.hidden, cellSize: f.hidden)
+        for i in f.initial_output.indices { state.h.base[i] = T(f.initial_output[i]); state.c.base[i] = T(f.initial_cell[i]) }
+        let y = layer.forward(Probe.matrix(f.input, rows: f.steps * f.batch, in: arena), steps: f.steps, batchSize: f.batch,
+                              state: state, context: context)
+        expectClose(y, f.output, "lstm output", tolerance: tolerance)
+        expectClose(state.h, f.final_output, "lstm final output", tolerance: tolerance)
+        expectClose(state.c, f.final_cell, "lstm final cell", tolerance: tolerance)
+        store.zeroGradients()
+        let dx = layer.backward(Probe.matrix(f.upstream, rows: f.steps * f.batch, in: arena), context: context)
+        expectClose(dx, f.grad_input, "lstm d input", tolerance: tolerance)
+        expectClose(layer.inputWeight.gradient, f.grad_input_weight, "lstm d W_x", tolerance: tolerance)
+        expectClose(layer.recurrentWeight.gradient, f.grad_recurrent_weight, "lstm d W_h", tolerance: tolerance)
+        expectClose(layer.bias.gradient, f.grad_input_bias, "lstm d b_x", tolerance: tolerance)
+        expectClose(layer.recurrentBias!.gradient, f.grad_recurrent_bias, "lstm d b_h", tolerance: tolerance)
+    }
+
+    @Test func lstmWithTwoBiasesMatchesPyTorchInDouble() { lstm(Double.self, tolerance: 1e-12) }
+    @Test func lstmWithTwoBiasesMatchesPyTorchInFloat() { lstm(Float.self, tolerance: 2e-6) }
 
     @Test func gruMatchesPyTorchInDouble() { gru(Double.self, tolerance: 1e-12) }
     @Test func gruMatchesPyTorchInFloat() { gru(Float.self, tolerance: 2e-6) }

@@ -41,7 +41,7 @@ struct SpecRoundTripTests {
     /// `bias_init` (issue #21): the output bias starts at zero (bilm-tf) unless asked to
     /// start as the PyTorch peer's, in U(±init_scale).
     @Test func theOutputBiasStartsAtZeroOrUniform() throws {
-        for (key, expected) in [("", OutputBiasInit.zeros), (", bias_init: uniform", .uniform)] {
+        for (key, expected) in [("", BiasInit.zeros), (", bias_init: uniform", .uniform)] {
             let text = SpecErrorTests.base.replacingOccurrences(of: "training:\n", with: "  output: {type: sampled-softmax, samples: 4\(key)}\ntraining:\n")
             #expect(text != SpecErrorTests.base)
             let spec = try SpecLoader.parse(text, file: "s.yaml", defaultName: "base")

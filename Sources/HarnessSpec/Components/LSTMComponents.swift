@@ -9,7 +9,7 @@ extension Component where Product == any RecurrentComponent {
             // TensorFlow's LSTMCell without num_proj clips too: bilm-tf's LSTMs when projection_dim >= dim.
             cellClip: r.optionalDouble("cell_clip", positive: true, doc: "clamp the cell state to ±cell_clip"),
             residual: r.bool("residual", default: false, doc: "add each layer's input from layer 2 on"),
-            forgetBias: r.forgetBias())
+            forgetBias: r.forgetBias(), biasInit: r.lstmBiasInit(), recurrentBias: r.recurrentBias())
     }
 
     /// `lstm-projected`: LSTMP with cell and projection clipping, as ELMo.
@@ -22,7 +22,7 @@ extension Component where Product == any RecurrentComponent {
             cellClip: r.optionalDouble("cell_clip", positive: true, doc: "clamp the cell state to ±cell_clip"),
             projectionClip: r.optionalDouble("proj_clip", positive: true, doc: "clamp the projection to ±proj_clip"),
             residual: r.bool("residual", default: true, doc: "add each layer's input from layer 2 on"),
-            forgetBias: r.forgetBias())
+            forgetBias: r.forgetBias(), biasInit: r.lstmBiasInit(), recurrentBias: r.recurrentBias())
     }
 }
 
@@ -31,5 +31,19 @@ extension MappingReader {
     func forgetBias() -> Double {
         double("forget_bias", default: 1, range: -10...10,
                doc: "initial forget-gate bias (1: TensorFlow, bilm-tf; PyTorch's nn.LSTM starts near 0)")
+    }
+
+    /// `bias_init`, shared by both LSTM kinds.
+    func lstmBiasInit() -> BiasInit {
+        BiasInit(rawValue: choice("bias_init", of: BiasInit.allCases.map(\.rawValue), default: "zeros",
+                                  doc: "the biases' start besides forget_bias: zeros (bilm-tf) or uniform in ±model.init_scale "
+                                      + "(PyTorch's peer, Torch's LSTMs)") ?? "") ?? .zeros
+    }
+
+    /// `recurrent_bias`, shared by both LSTM kinds.
+    func recurrentBias() -> Bool {
+        bool("recurrent_bias", default: false,
+             doc: "a second gate bias on the recurrent product, trained alongside the first (PyTorch's nn.LSTM bias_hh, "
+                 + "the h2h of Torch's LSTMs: Zaremba's, Kim's); the two sum, and move twice as fast under SGD")
     }
 }

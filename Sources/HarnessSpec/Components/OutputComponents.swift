@@ -7,9 +7,9 @@ extension Component where Product == any OutputComponent {
                          biasInit: biasInit(r))
     }
 
-    /// `bias_init`, the output bias's start (`OutputBiasInit`).
-    private static func biasInit(_ r: MappingReader) -> OutputBiasInit {
-        OutputBiasInit(rawValue: r.choice("bias_init", of: OutputBiasInit.allCases.map(\.rawValue), default: "zeros",
+    /// `bias_init`, the output bias's start (`BiasInit`).
+    private static func biasInit(_ r: MappingReader) -> BiasInit {
+        BiasInit(rawValue: r.choice("bias_init", of: BiasInit.allCases.map(\.rawValue), default: "zeros",
                                           doc: "the bias's start: zeros (bilm-tf) or uniform in ±model.init_scale (the PyTorch peer)") ?? "")
             ?? .zeros
     }
