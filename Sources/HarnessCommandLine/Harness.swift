@@ -45,6 +45,13 @@ struct HarnessCommand: ParsableCommand {
         }
         Version.record()
         let arguments = Array(CommandLine.arguments.dropFirst())
+        // Only `run` shares its work among the processes of a launcher; any other command
+        // would run once per process, writing the same files.
+        if let n = Launch.processes, n > 1, let first = arguments.first, !first.hasPrefix("-"), first != "run" {
+            FileHandle.standardError.write(Data(("error: 'harness \(first)' runs as one process, and a launcher (mpirun, srun) started "
+                + "\(n); only 'harness run' trains one model with several processes\n").utf8))
+            Foundation.exit(ExitStatus.badSpec)
+        }
         if let first = arguments.first, !first.hasPrefix("-") {
             let names = configuration.subcommands.compactMap { $0.configuration.commandName ?? $0._commandName }
             if !names.contains(first) && first != "help" {

@@ -268,6 +268,7 @@ public final class Trainer {
 
     private func endEpoch(seconds: Double) throws {
         let epoch = state.epoch, training = spec.training
+        try checkProcessesAgree()
         state.epochsRun = epoch
         state.epochSeconds.append(seconds)
         let trainMean = state.epochLoss / Double(max(state.epochTokens, 1))

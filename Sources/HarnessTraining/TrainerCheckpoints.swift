@@ -26,6 +26,23 @@ extension Trainer {
                                    resumeCommand: resumeCommand)
     }
 
+    /// Under data parallelism, that every process holds the same weights (an FNV-1a hash of
+    /// their bits, compared through the maximum of it and of its complement): identical
+    /// sums and updates keep them so, and a process whose update differed (an MPI
+    /// reduction that is not the same everywhere, nodes whose arithmetic differs) would
+    /// otherwise train a different model unnoticed. Checked after every epoch.
+    func checkProcessesAgree() throws {
+        guard communicator.size > 1 else { return }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for value in model.store.values { hash = (hash ^ UInt64(value.bitPattern)) &* 0x0000_0100_0000_01b3 }
+        var bytes = withUnsafeBytes(of: hash.bigEndian, Array.init) + withUnsafeBytes(of: (~hash).bigEndian, Array.init)
+        let mine = bytes
+        bytes.withUnsafeMutableBufferPointer { communicator.maximum($0) }
+        guard bytes != mine else { return }
+        throw RunError.dataParallel("after epoch \(state.epoch) the processes hold different weights (rank \(communicator.rank)'s differ "
+                                    + "from another's): their updates were not identical, so they no longer train one model")
+    }
+
     /// Refuses a batch that the processes cannot share (fewer sequences than processes).
     func checkShares() throws {
         let data = spec.data, n = communicator.size

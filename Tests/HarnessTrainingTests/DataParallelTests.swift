@@ -168,7 +168,8 @@ struct DataParallelTests {
     }
 
     /// A spec error stops every process, printed once by rank 0 and once, prefixed, by
-    /// the other; a batch the processes cannot share is refused by name.
+    /// the other; another command than `run` refuses several processes; a batch the
+    /// processes cannot share is refused by name.
     @Test func errorsEndEveryProcessWithTheirMessage() throws {
         let folder = temporaryFolder(), spec = folder + "/spec.yaml"
         ResumeTests.write(ResumeTests.spec("stream").replacingOccurrences(of: "type: sgd", with: "type: sgdd"), to: spec)
@@ -177,6 +178,10 @@ struct DataParallelTests {
         #expect(bad.error.contains("\(spec):14:21: error: unknown type 'sgdd' for 'training.optimizer'"), "\(bad.error)")
         #expect(bad.error.contains("rank 1 of 2: \(spec):14:21: error: unknown type 'sgdd'"), "\(bad.error)")
         ResumeTests.write(ResumeTests.spec("stream"), to: spec)
+        let other = try Self.runMPI(2, ["validate", spec])
+        #expect(other.status == 64)
+        #expect(other.error.contains("error: 'harness validate' runs as one process, and a launcher (mpirun, srun) started 2; "
+                                     + "only 'harness run' trains one model with several processes"), "\(other.error)")
         let many = try Self.runMPI(5, ["run", spec, "--runs", folder + "/runs"])
         #expect(many.status == 1)
         #expect(many.error.contains("error: data-parallel training: data.batching.batch_size is 4, fewer sequences than the 5 processes "
