@@ -38,6 +38,18 @@ extension Communicator {
         return start ..< start + base + (rank < extra ? 1 : 0)
     }
 
+    /// This process's part of a step's batches (one per direction): its sequences
+    /// (`share(of:)`), and the rows of the whole batch they are, for `StepContext.batchShare`.
+    /// A short last batch of a sentences pass may hold fewer sequences than there are
+    /// processes: one left without any computes a placeholder, sequence 0 with every
+    /// target masked, which adds nothing to the losses or gradients but draws the random
+    /// numbers the others draw, so that every process's generators stay the same.
+    public func part(of batches: [SequenceBatch]) -> (batches: [SequenceBatch], rows: Range<Int>) {
+        let rows = share(of: batches[0].batchSize)
+        guard rows.isEmpty else { return (batches.map { $0.sequences(rows) }, rows) }
+        return (batches.map { $0.sequences(0 ..< 1).masked() }, 0 ..< 1)
+    }
+
     /// `sum` of one value.
     public func sum(_ value: Double) -> Double {
         var x = value

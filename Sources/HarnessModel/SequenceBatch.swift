@@ -21,6 +21,11 @@ public struct SequenceBatch: Sendable, Equatable {
 
     public var count: Int { steps * batchSize }
 
+    /// This batch with every target masked (weight 0): it scores nothing.
+    public func masked() -> SequenceBatch {
+        SequenceBatch(steps: steps, batchSize: batchSize, inputs: inputs, targets: targets, mask: [UInt8](repeating: 0, count: count))
+    }
+
     /// Sequences `range` of every timestep: a data-parallel process's share (`Communicator.share`).
     public func sequences(_ range: Range<Int>) -> SequenceBatch {
         precondition(range.lowerBound >= 0 && range.upperBound <= batchSize && !range.isEmpty, "sequences \(range) of a batch of \(batchSize)")

@@ -176,10 +176,7 @@ public final class Experiment {
             }
             if stops { return nil }
             var step = try pass.step(index)
-            if communicator.size > 1 {
-                let rows = communicator.share(of: step[0].batchSize)
-                step = step.map { $0.sequences(rows) }
-            }
+            if communicator.size > 1 { step = communicator.part(of: step).batches }
             context.arena.reset()
             let losses = model.evaluate(step, carryState: spec.data.batching.carriesState, context: context)
             for d in total.indices { total[d] += losses[d] }

@@ -188,9 +188,9 @@ public final class Trainer {
                                                              context: context, sampling: &sampling)
             return (objective, clipOrMeasure(), directions)
         }
-        let rows = communicator.share(of: batch[0].batchSize), targetCount = batch.reduce(0) { $0 + $1.targetCount }
+        let (local, rows) = communicator.part(of: batch), targetCount = batch.reduce(0) { $0 + $1.targetCount }
         context.batchShare = (rows, batch[0].batchSize)
-        var (_, directions) = model.trainingStep(batch.map { $0.sequences(rows) }, carryState: spec.data.batching.carriesState,
+        var (_, directions) = model.trainingStep(local, carryState: spec.data.batching.carriesState,
                                                  lossScale: lossScale, targetCount: targetCount, context: context, sampling: &sampling)
         model.store.sumGradients(over: communicator, scratch: &reductionScratch)
         let sums = communicator.sum(directions.map(\.nll))

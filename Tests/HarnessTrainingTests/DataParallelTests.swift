@@ -83,6 +83,25 @@ struct DataParallelTests {
         }
     }
 
+    /// The smoke spec at a batch of 23 sentences ends each epoch with a batch of one: the
+    /// second process computes a masked placeholder for it and keeps drawing what the first
+    /// draws, in training and in evaluation.
+    @Test func aLastBatchShorterThanTheProcessesMatchesOneProcess() throws {
+        let folder = temporaryFolder(), spec = folder + "/spec.yaml"
+        let smoke = try String(contentsOf: packageRoot.appendingPathComponent("experiments/smoke.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "corpus: Tests/", with: "corpus: \(packageRoot.path)/Tests/")
+            .replacingOccurrences(of: "batch_size: 16", with: "batch_size: 23")
+        #expect(smoke.contains("batch_size: 23"))
+        ResumeTests.write(smoke, to: spec)
+        let plain = try runHarness(["run", spec, "--runs", folder + "/plain", "--quiet"])
+        #expect(plain.status == 0, "\(plain.error)")
+        let two = try Self.runMPI(2, ["run", spec, "--runs", folder + "/two", "--quiet"])
+        #expect(two.status == 0, "\(two.error)")
+        let a = try ResumeTests.result(in: folder + "/plain"), b = try ResumeTests.result(in: folder + "/two")
+        let x = try #require(a.perplexity["valid"]?.mean), y = try #require(b.perplexity["valid"]?.mean)
+        #expect(abs(x - y) / x <= 1e-4 && a.perplexity["valid"]?.tokens == b.perplexity["valid"]?.tokens, "\(x) vs \(y)")
+    }
+
     /// SIGKILL of rank 1, then of rank 0, mid-epoch: mpirun ends the job, saying which rank
     /// died; each rerun resumes from rank 0's checkpoint (every rank's carried state in
     /// it), and the run ends bit-identical to an uninterrupted two-process run.
