@@ -52,9 +52,23 @@ struct DataParallelTests {
         return found
     }
 
-    @Test func oneProcessUnderMpirunIsThePlainRun() throws {
+    /// `experiments/smoke.yaml` (the data by absolute path), with `edits` applied; else
+    /// `ResumeTests.spec(kind)` with a token budget.
+    static func spec(_ kind: String, maxTokens: Int, edits: [(String, String)] = []) throws -> String {
+        guard kind == "smoke" else { return ResumeTests.spec(kind, extra: "  max_tokens: \(maxTokens)") }
+        var text = try String(contentsOf: packageRoot.appendingPathComponent("experiments/smoke.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "corpus: Tests/", with: "corpus: \(packageRoot.path)/Tests/")
+        for (old, new) in edits {
+            #expect(text.contains(old))
+            text = text.replacingOccurrences(of: old, with: new)
+        }
+        return text
+    }
+
+    @Test(arguments: ["smoke", "stream"])
+    func oneProcessUnderMpirunIsThePlainRun(kind: String) throws {
         let folder = temporaryFolder(), spec = folder + "/spec.yaml"
-        ResumeTests.write(ResumeTests.spec("stream", extra: "  max_tokens: 20000"), to: spec)
+        ResumeTests.write(try Self.spec(kind, maxTokens: 20000), to: spec)
         let plain = try runHarness(["run", spec, "--runs", folder + "/plain", "--quiet"])
         #expect(plain.status == 0, "\(plain.error)")
         let one = try Self.runMPI(1, ["run", spec, "--runs", folder + "/one", "--quiet"])
@@ -64,12 +78,13 @@ struct DataParallelTests {
         #expect(a.trainTokens == b.trainTokens && b.processes == nil)
     }
 
-    /// Both kinds of run the resume tests use: dropout masks (variational, standard) drawn
-    /// for the whole batch, sampled softmax, Adam and SGD, carried state, a time-summed loss.
-    @Test(arguments: ["sentences", "stream"])
+    /// The smoke spec, and both kinds of run the resume tests use: dropout masks
+    /// (variational, standard) drawn for the whole batch, sampled softmax, Adam and SGD,
+    /// carried state, a time-summed loss.
+    @Test(arguments: ["smoke", "sentences", "stream"])
     func twoProcessesMatchOneToSummationOrder(kind: String) throws {
         let folder = temporaryFolder(), spec = folder + "/spec.yaml"
-        ResumeTests.write(ResumeTests.spec(kind, extra: "  max_tokens: 40000"), to: spec)
+        ResumeTests.write(try Self.spec(kind, maxTokens: 40000), to: spec)
         let plain = try runHarness(["run", spec, "--runs", folder + "/plain", "--quiet"])
         #expect(plain.status == 0, "\(plain.error)")
         let two = try Self.runMPI(2, ["run", spec, "--runs", folder + "/two", "--quiet"])
@@ -88,11 +103,7 @@ struct DataParallelTests {
     /// draws, in training and in evaluation.
     @Test func aLastBatchShorterThanTheProcessesMatchesOneProcess() throws {
         let folder = temporaryFolder(), spec = folder + "/spec.yaml"
-        let smoke = try String(contentsOf: packageRoot.appendingPathComponent("experiments/smoke.yaml"), encoding: .utf8)
-            .replacingOccurrences(of: "corpus: Tests/", with: "corpus: \(packageRoot.path)/Tests/")
-            .replacingOccurrences(of: "batch_size: 16", with: "batch_size: 23")
-        #expect(smoke.contains("batch_size: 23"))
-        ResumeTests.write(smoke, to: spec)
+        ResumeTests.write(try Self.spec("smoke", maxTokens: 0, edits: [("batch_size: 16", "batch_size: 23")]), to: spec)
         let plain = try runHarness(["run", spec, "--runs", folder + "/plain", "--quiet"])
         #expect(plain.status == 0, "\(plain.error)")
         let two = try Self.runMPI(2, ["run", spec, "--runs", folder + "/two", "--quiet"])
