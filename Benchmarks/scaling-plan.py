@@ -15,10 +15,14 @@ communication and computation (the harness sums after the backward pass).
 import argparse, glob, json, os, subprocess, tempfile
 
 parser = argparse.ArgumentParser()
-parser.add_argument("harness", nargs="?", default=".build-tests/x86_64-unknown-linux-gnu/release/harness")
+parser.add_argument("harness", nargs="?", help="default: the test build's (swift build --traits MPI --scratch-path .build-tests)")
 parser.add_argument("--latency", type=float, default=20e-6, help="seconds per message (TCP over Ethernet: ~20 µs)")
 parser.add_argument("--steps", type=int, default=24, help="steps per small-batch run")
 args = parser.parse_args()
+if args.harness is None:
+    build = ["swift", "build", "-c", "release", "--traits", "MPI", "--scratch-path", ".build-tests"]
+    subprocess.run(build + ["--product", "harness"], check=True, capture_output=True)
+    args.harness = subprocess.run(build + ["--show-bin-path"], check=True, capture_output=True, text=True).stdout.strip() + "/harness"
 
 LINKS = [10, 25, 100]                         # Gbit/s
 EPOCH_TOKENS = 1.6e9                          # 1B Word Benchmark, target tokens per epoch, both directions
@@ -45,7 +49,7 @@ def step_seconds(r):
 print("## Bytes all-reduced per step, and where communication reaches 10 % of the step\n")
 print("Global batch fixed (the same experiment for every N); computation assumed to shrink as 1/N.\n")
 print("| config | parameters | all-reduce per step | step on one 2-core node | "
-      + " | ".join(f"shortest step at 10 % ({g} Gbit/s)" for g in LINKS) + " | "
+      + " | ".join(f"shortest computation at 10 % ({g} Gbit/s)" for g in LINKS) + " | "
       + " | ".join(f"N at 10 % ({g} Gbit/s)" for g in LINKS) + " |")
 print("|---|---:|---:|---:|" + "---:|" * (2 * len(LINKS)))
 for label in ["A", "B", "C", "D", "ELMo-small"]:

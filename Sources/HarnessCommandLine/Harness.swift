@@ -77,18 +77,21 @@ struct HarnessCommand: ParsableCommand {
 /// In a data-parallel run (`communicator.size` > 1) every process stops on an error:
 /// rank 0 prints it as one process would, the others name their rank, and the error ends
 /// the whole job (`Communicator.abort`), so that no process waits forever for one that
-/// stopped. An interruption, which the processes agree on, is printed by rank 0 alone.
+/// stopped. An interruption, which the processes agree on (`RunError.interrupted`, or an
+/// `ExitCode` thrown on every process), ends each process normally, rank 0 printing it.
 enum Exit {
     static func run(communicator: any Communicator = SingleProcess(), _ body: () throws -> Void) throws {
         do {
             try body()
         } catch {
-            guard let (code, message) = ExitStatus.of(error) else { throw error }
             let interrupted = if case RunError.interrupted = error { true } else { false }
             guard communicator.size > 1 else {
+                guard let (code, message) = ExitStatus.of(error) else { throw error }
                 FileHandle.standardError.write(Data((message + "\n").utf8))
                 throw ExitCode(code)
             }
+            if error is ExitCode { throw error }
+            let (code, message) = ExitStatus.of(error) ?? (ExitStatus.failedRun, "error: \(error)")
             if communicator.rank == 0 || !interrupted {
                 let prefix = communicator.rank == 0 ? "" : "rank \(communicator.rank) of \(communicator.size): "
                 FileHandle.standardError.write(Data((prefix + message + "\n").utf8))

@@ -31,7 +31,13 @@ enum Launch {
     static func communicator() throws -> any Communicator {
         guard let n = processes, n > 1 else { return SingleProcess() }
         #if MPI
-        return MPICommunicator()
+        let communicator = MPICommunicator()
+        guard communicator.size == n else {
+            throw RunError.dataParallel("the launcher started \(n) processes, but MPI joins \(communicator.size) of them into one job: "
+                                        + "the launcher does not speak this MPI's protocol (under Slurm use srun --mpi=pmix; else the "
+                                        + "mpirun of the MPI library this harness was built with)")
+        }
+        return communicator
         #else
         throw RunError.dataParallel("this process is one of \(n) that a launcher (mpirun, srun) started, but this harness was built "
                                     + "without MPI, so each would train the whole model alone; build it with "
@@ -39,10 +45,13 @@ enum Launch {
         #endif
     }
 
-    /// BLAS threads per process when neither `--threads` nor the spec sets them: the
-    /// machine's cores divided among the job's processes on it.
+    /// BLAS threads per process when neither `--threads` nor the spec sets them: the cores
+    /// this process may run on (`CPUAllocation.available`, its affinity) — divided among
+    /// the job's processes on this machine when each may run on all of them (a launcher
+    /// that does not bind), and as they are when the launcher bound the process to its own.
     static func defaultThreads(_ communicator: any Communicator) -> Int? {
         guard communicator.size > 1 else { return nil }
-        return max(1, CPUAllocation.available / processesOnThisMachine)
+        let allowed = CPUAllocation.available, machine = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        return allowed < machine ? allowed : max(1, allowed / processesOnThisMachine)
     }
 }

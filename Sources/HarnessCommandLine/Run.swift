@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HarnessKernels
 import HarnessModel
 import HarnessSpec
 import HarnessTraining
@@ -53,27 +54,32 @@ struct Run: ParsableCommand {
             Interruption.install(announcing: root)
             let spec = try SpecLoader.load(file: self.spec)
             let directory = RunDirectory(root: runs, name: spec.name, specHash: spec.hash)
-            if printIfFinished(directory, printing: root) { return }
+            // Rank 0's view of the run folder decides for every process.
+            if communicator.any(root && printIfFinished(directory)) { return }
             let checkpointExists = FileManager.default.fileExists(atPath: directory.trainingCheckpoint)
-            if !checkpointExists {
+            if !checkpointExists && root {
                 let earlier = unfinishedEarlierVersions(of: spec)
                 if resume {
                     throw RunError.resumeRefused(path: directory.path, reason: "this spec has no checkpoint to continue from"
                         + (earlier.isEmpty ? "" : "; the spec changed since an unfinished run started:\n" + earlier.joined(separator: "\n")))
                 }
-                if !earlier.isEmpty && !quiet && root {
+                if !earlier.isEmpty && !quiet {
                     FileHandle.standardError.write(Data(("note: the spec changed since an unfinished run started; this one starts "
                         + "afresh in \(directory.path)\n" + earlier.joined(separator: "\n") + "\n").utf8))
                 }
             }
+            // Rank 0 reads the data first, building the corpus cache if needed; the other
+            // processes then read that cache instead of each building its own.
+            if !root { communicator.barrier() }
             let experiment = try Experiment(spec)
+            if root { communicator.barrier() }
             let lock = root ? try RunLock(directory) : nil   // rank 0 alone writes the folder
             defer { withExtendedLifetime(lock) {} }
             // Again under the lock: another process may have finished this run meanwhile.
-            if printIfFinished(directory, printing: root) { return }
-            if let signal = Interruption.requested {
-                FileHandle.standardError.write(Data("interrupted before training started; nothing to save\n".utf8))
-                throw ExitCode(128 + signal)
+            if communicator.any(root && printIfFinished(directory)) { return }
+            if communicator.any(Interruption.requested != nil) {
+                if root { FileHandle.standardError.write(Data("interrupted before training started; nothing to save\n".utf8)) }
+                throw ExitCode(128 + (Interruption.requested ?? SIGTERM))
             }
             let progress = progressToStdout ? TrainingProgress(output: .standardOutput, isTerminal: false) : TrainingProgress()
             progress.quiet = quiet || !root
@@ -81,27 +87,31 @@ struct Run: ParsableCommand {
                           + "\(experiment.train.tokenCount) training tokens → \(directory.path)")
             if communicator.size > 1 {
                 progress.line("data parallel: \(communicator.size) processes (MPI), each computing its share of every batch of "
-                              + "\(spec.data.batching.batchSize) sequences")
+                              + "\(spec.data.batching.batchSize) sequences with \(trainerThreads(spec, communicator) ?? CPUAllocation.available) BLAS thread(s)")
             }
             if let cache = experiment.trainCache {
                 progress.line("training ids \(cache.built ? "encoded into" : "read from") the corpus cache \(cache.folder)")
             }
             let trainer = Trainer(experiment, directory: directory, progress: progress)
-            trainer.threads = threads ?? (spec.training.threads == nil ? Launch.defaultThreads(communicator) : nil)
+            trainer.threads = trainerThreads(spec, communicator)
             trainer.resume = !fresh
             trainer.communicator = communicator
-            trainer.resumeCommand = (communicator.size > 1 ? "mpirun -np \(communicator.size) " : "")
+            trainer.resumeCommand = (communicator.size > 1 ? "the same launcher command (mpirun -np \(communicator.size), srun …): " : "")
                 + "harness run \(self.spec)" + (runs == "runs" ? "" : " --runs \(runs)")
             let result = try trainer.run()
             if root { printResult(result, directory: directory) }
         }
     }
 
+    /// BLAS threads: `--threads`, else the spec's, else (several processes) the launcher's share.
+    private func trainerThreads(_ spec: ExperimentSpec, _ communicator: any Communicator) -> Int? {
+        threads ?? spec.training.threads ?? Launch.defaultThreads(communicator)
+    }
+
     /// Prints a finished run's results (unless --fresh); true if it is finished.
-    private func printIfFinished(_ directory: RunDirectory, printing: Bool = true) -> Bool {
+    private func printIfFinished(_ directory: RunDirectory) -> Bool {
         guard !fresh, !FileManager.default.fileExists(atPath: directory.trainingCheckpoint),
               let result = try? directory.readResult() else { return false }
-        guard printing else { return true }
         print("\(directory.path) is finished (--fresh trains it again):")
         printResult(result, directory: directory)
         return true

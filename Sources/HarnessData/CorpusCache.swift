@@ -66,7 +66,7 @@ public enum CorpusCache {
         try? FileManager.default.removeItem(atPath: folder)   // unreadable or incomplete: rebuild
         try makeFolder(root)
         removeAbandonedBuilds(in: root)
-        let temporary = root + "/.building-\(key.prefix(16))-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        let temporary = root + "/.building-\(key.prefix(16))-\(getpid())@\(Self.host)-\(UInt32.random(in: 0 ... .max))"
         defer { try? FileManager.default.removeItem(atPath: temporary) }
         try build(shards: shards, maxTokens: maxTokens, vocabulary: source, into: temporary, blockSize: blockSize)
         if rename(temporary, folder) != 0 && errno != ENOTEMPTY && errno != EEXIST {
@@ -204,14 +204,23 @@ public enum CorpusCache {
     }
 
     /// Deletes the temporary folders of builds whose process is gone (killed while
-    /// building: `.building-<key>-<pid>-<random>`).
+    /// building: `.building-<key>-<pid>@<host>-<random>`). Only this machine's: a cache on
+    /// a file system that several machines share (NFS on a cluster) holds other machines'
+    /// builds too, whose processes `kill(pid, 0)` cannot see. A name without a host (a
+    /// build of an earlier harness) counts as this machine's.
     private static func removeAbandonedBuilds(in root: String) {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where name.hasPrefix(".building-") {
-            let fields = name.split(separator: "-")
-            guard fields.count == 4, let pid = pid_t(fields[2]), kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            let rest = name.dropFirst(".building-".count)   // <key>-<owner>-<random>, the key hex digits
+            guard let first = rest.firstIndex(of: "-"), let last = rest.lastIndex(of: "-"), first < last else { continue }
+            let parts = rest[rest.index(after: first) ..< last].split(separator: "@", maxSplits: 1)
+            guard parts.count == 1 || String(parts[1]) == host, let pid = pid_t(parts[0]),
+                  kill(pid, 0) != 0 && errno == ESRCH else { continue }
             try? FileManager.default.removeItem(atPath: root + "/" + name)
         }
     }
+
+    /// This machine's name, in the names of its builds' temporary folders.
+    static let host = ProcessInfo.processInfo.hostName.replacingOccurrences(of: "/", with: "_")
 
     private static func makeFolder(_ folder: String) throws {
         do {

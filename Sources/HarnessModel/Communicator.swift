@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The processes that train one model together (data parallelism): each holds the same
@@ -48,6 +50,25 @@ extension Communicator {
         let rows = share(of: batches[0].batchSize)
         guard rows.isEmpty else { return (batches.map { $0.sequences(rows) }, rows) }
         return (batches.map { $0.sequences(0 ..< 1).masked() }, 0 ..< 1)
+    }
+
+    /// Whether `flag` holds on any process (each process's answer is the same).
+    public func any(_ flag: Bool) -> Bool {
+        guard size > 1 else { return flag }
+        var byte: UInt8 = flag ? 1 : 0
+        withUnsafeMutablePointer(to: &byte) { maximum(UnsafeMutableBufferPointer(start: $0, count: 1)) }
+        return byte != 0
+    }
+
+    /// Whether every process passed the same `hash`: compared through the element-wise
+    /// maximum of its bytes and of its complement's, which equals this process's own on
+    /// every process exactly when all hashes are equal.
+    public func agree(on hash: UInt64) -> Bool {
+        guard size > 1 else { return true }
+        var bytes = withUnsafeBytes(of: hash.bigEndian, Array.init) + withUnsafeBytes(of: (~hash).bigEndian, Array.init)
+        let mine = bytes
+        bytes.withUnsafeMutableBufferPointer { maximum($0) }
+        return bytes == mine
     }
 
     /// `sum` of one value.

@@ -156,25 +156,19 @@ public final class Experiment {
     /// - Parameter communicator: the processes sharing every batch (`Trainer.communicator`);
     ///   each computes its sequences, and the losses are summed.
     public func evaluate(_ corpus: TokenCorpus, context: StepContext, communicator: any Communicator = SingleProcess()) throws -> [DirectionLoss] {
-        try evaluate(corpus, context: context, communicator: communicator, until: { false })!
+        try evaluate(corpus, context: context, communicator: communicator, until: nil)!
     }
 
     /// `evaluate`, checking `stop` before each batch: nil once it returns true (the run's
     /// final evaluation stops so for a signal; under data parallelism, once it does on any process).
     public func evaluate(_ corpus: TokenCorpus, context: StepContext, communicator: any Communicator = SingleProcess(),
-                         until stop: () -> Bool) throws -> [DirectionLoss]? {
+                         until stop: (() -> Bool)?) throws -> [DirectionLoss]? {
         let pass = try self.pass(corpus, training: false)
         model.resetState()
         defer { model.resetState() }
         var total = Array(repeating: DirectionLoss(), count: backwardDirections.count)
         for index in 0 ..< pass.count {
-            var stops = stop()
-            if communicator.size > 1 {
-                var flag: UInt8 = stops ? 1 : 0
-                withUnsafeMutablePointer(to: &flag) { communicator.maximum(UnsafeMutableBufferPointer(start: $0, count: 1)) }
-                stops = flag != 0
-            }
-            if stops { return nil }
+            if let stop, communicator.any(stop()) { return nil }
             var step = try pass.step(index)
             if communicator.size > 1 { step = communicator.part(of: step).batches }
             context.arena.reset()

@@ -86,7 +86,7 @@ public final class Trainer {
         } else {
             try startFresh(checksums: checksums)
         }
-        communicator.barrier()
+        try checkProcessesAgree(atStart: true)
         while !state.finished {
             try runEpoch()
             try stopIfInterrupted()

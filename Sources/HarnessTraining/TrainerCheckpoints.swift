@@ -14,7 +14,7 @@ extension Trainer {
     @discardableResult
     func stopIfInterrupted(checkpointDue: Bool = false) throws -> Bool {
         var signal = Interruption.requested, checkpoint = checkpointDue
-        if communicator.size > 1 {
+        if communicator.size > 1 {   // one collective for both
             var flags: [UInt8] = [UInt8(clamping: signal ?? 0), checkpoint ? 1 : 0]
             flags.withUnsafeMutableBufferPointer { communicator.maximum($0) }
             signal = flags[0] == 0 ? nil : Int32(flags[0])
@@ -26,21 +26,31 @@ extension Trainer {
                                    resumeCommand: resumeCommand)
     }
 
-    /// Under data parallelism, that every process holds the same weights (an FNV-1a hash of
-    /// their bits, compared through the maximum of it and of its complement): identical
-    /// sums and updates keep them so, and a process whose update differed (an MPI
-    /// reduction that is not the same everywhere, nodes whose arithmetic differs) would
-    /// otherwise train a different model unnoticed. Checked after every epoch.
-    func checkProcessesAgree() throws {
+    /// Under data parallelism, that every process trains the same model: at the start (or
+    /// resume) the same spec, build, vocabulary, data checksums, weights and random
+    /// generators — a process started from another binary, spec or copy of the data would
+    /// otherwise enter the collectives with other buffers — and after every epoch the same
+    /// weights and generators: identical sums and updates keep them so, and a process whose
+    /// update differed (an MPI reduction that is not the same everywhere, nodes whose
+    /// arithmetic differs, a plug-in drawing batch-shaped random numbers for its rows only)
+    /// would otherwise train a different model unnoticed. One FNV-1a hash, `Communicator.agree`.
+    func checkProcessesAgree(atStart: Bool = false) throws {
         guard communicator.size > 1 else { return }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for value in model.store.values { hash = (hash ^ UInt64(value.bitPattern)) &* 0x0000_0100_0000_01b3 }
-        var bytes = withUnsafeBytes(of: hash.bigEndian, Array.init) + withUnsafeBytes(of: (~hash).bigEndian, Array.init)
-        let mine = bytes
-        bytes.withUnsafeMutableBufferPointer { communicator.maximum($0) }
-        guard bytes != mine else { return }
-        throw RunError.dataParallel("after epoch \(state.epoch) the processes hold different weights (rank \(communicator.rank)'s differ "
-                                    + "from another's): their updates were not identical, so they no longer train one model")
+        func mix(_ x: UInt64) { hash = (hash ^ x) &* 0x0000_0100_0000_01b3 }
+        for value in model.store.values { mix(UInt64(value.bitPattern)) }
+        for generator in [experiment.streams.data, context.dropoutGenerator, sampling] { mix(generator.state) }
+        if atStart {
+            let identity = [spec.hash, MachineInfo.buildCommit ?? "", String(experiment.vocabulary.count)]
+                + state.dataChecksums.sorted { $0.key < $1.key }.map { $0.key + " " + $0.value }
+            for byte in identity.joined(separator: "\n").utf8 { mix(UInt64(byte)) }
+        }
+        guard !communicator.agree(on: hash) else { return }
+        throw RunError.dataParallel(atStart
+            ? "the processes do not start from the same model: their spec, harness build, vocabulary, data files (SHA-256) or "
+                + "checkpoint differ; start every process with the same binary and spec, on the same files"
+            : "after epoch \(state.epoch) the processes hold different weights or random generators: their updates were not "
+                + "identical, so they no longer train one model")
     }
 
     /// Refuses a batch that the processes cannot share (fewer sequences than processes).

@@ -78,6 +78,20 @@ struct CommunicatorTests {
         #expect(Trainer.joinRows([rank0], shapes: shapes) == rank0)
     }
 
+    @Test func agreementOfHashes() {
+        let alone = FakeCommunicator(rank: 0, size: 2)
+        alone.others = { _ in }   // the other process passed the same bytes
+        #expect(alone.agree(on: 0x0123_4567_89ab_cdef))
+        let differing = FakeCommunicator(rank: 0, size: 2)
+        let other: UInt64 = 0x0123_4567_89ab_cdee   // one bit lower: only the complement's maximum differs
+        differing.others = { bytes in
+            let theirs = withUnsafeBytes(of: other.bigEndian, Array.init) + withUnsafeBytes(of: (~other).bigEndian, Array.init)
+            for i in bytes.indices { bytes[i] = max(bytes[i], theirs[i]) }
+        }
+        #expect(!differing.agree(on: 0x0123_4567_89ab_cdef))
+        #expect(FakeCommunicator(rank: 1, size: 2).any(true) && !FakeCommunicator(rank: 1, size: 2).any(false))
+    }
+
     @Test func processesWithDifferentWeightsStopTheRun() throws {
         let folder = temporaryFolder()
         let spec = try SpecLoader.parse(ResumeTests.spec("stream"), file: folder + "/spec.yaml")
@@ -88,9 +102,14 @@ struct CommunicatorTests {
         let differing = FakeCommunicator(rank: 1, size: 2)
         differing.others = { bytes in for i in bytes.indices { bytes[i] = 255 } }   // a hash and its complement cannot both be all ones
         trainer.communicator = differing
-        #expect(throws: RunError.dataParallel("after epoch 1 the processes hold different weights (rank 1's differ from another's): "
-                                              + "their updates were not identical, so they no longer train one model")) {
+        #expect(throws: RunError.dataParallel("after epoch 1 the processes hold different weights or random generators: their "
+                                              + "updates were not identical, so they no longer train one model")) {
             try trainer.checkProcessesAgree()
+        }
+        #expect(throws: RunError.dataParallel("the processes do not start from the same model: their spec, harness build, vocabulary, "
+                                              + "data files (SHA-256) or checkpoint differ; start every process with the same binary "
+                                              + "and spec, on the same files")) {
+            try trainer.checkProcessesAgree(atStart: true)
         }
     }
 }
