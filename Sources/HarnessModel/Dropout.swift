@@ -31,12 +31,17 @@ public protocol DropoutComponent: SpecComponent {
     /// representations) is dropped too, or only the inputs of the layers above it and the
     /// stack's output. Default true.
     var dropsFirstLayerInput: Bool { get }
-    /// `.layerInputs`: mask values for x (`rows` = T·B time-major, `columns`) with `batchSize` sequences.
+    /// `.layerInputs`: mask values for x (`rows` = T·B time-major, `columns`) with `batchSize`
+    /// sequences: whole rows of `columns` values, row o·B + b for sequence b (R·columns for
+    /// R = T·B per-position rows, or B·columns for one row per sequence), as
+    /// `fillDropoutMask(_:rows:columns:batchSize:rate:context:)` draws them.
     func maskCount(rows: Int, columns: Int, batchSize: Int) -> Int
     /// `.layerInputs`: y = x with `mask` applied (the gradient goes through the same call).
     func apply<T: Scalar>(_ mask: UnsafePointer<T>, to x: Matrix<T>, into y: Matrix<T>, batchSize: Int)
     /// `.tokens`: multiplies each row's scale by this dropout's factor for token `ids[r]`,
-    /// drawing its masks from `generator`.
+    /// drawing its masks from `context.dropoutGenerator` (a mask over positions with
+    /// `fillDropoutMask(_:rows:columns:batchSize:rate:context:)`, so that data-parallel
+    /// processes draw the whole batch's).
     func scaleRows<T: Scalar>(_ scales: UnsafeMutablePointer<T>, ids: UnsafePointer<Int32>, count: Int, vocabularySize: Int,
                               context: StepContext)
     /// Value equality across conforming types (specs and configurations compare them).
@@ -207,6 +212,8 @@ public final class ActivationDropout<T: Scalar> {
         guard context.training, component.rate > 0 else { mask = nil; return x }
         self.batchSize = batchSize
         let maskCount = component.maskCount(rows: x.rows, columns: x.columns, batchSize: batchSize)
+        precondition(maskCount % max(x.columns, 1) == 0 && (maskCount / max(x.columns, 1)) % batchSize == 0,
+                     "\(component.type) dropout's mask of \(maskCount) values is not whole rows of \(x.columns) for \(batchSize) sequences")
         let m = context.arena.allocate(maskCount, of: T.self)
         fillDropoutMask(m, rows: maskCount / x.columns, columns: x.columns, batchSize: batchSize, rate: component.rate, context: context)
         mask = m

@@ -9,6 +9,9 @@ public enum BiasInit: String, CaseIterable, Sendable {
     case uniform
 }
 
+@available(*, deprecated, renamed: "BiasInit")
+public typealias OutputBiasInit = BiasInit
+
 /// `softmax`: the full softmax over the vocabulary, optionally with W tied to the word
 /// embedding (Press & Wolf 2016; Inan et al. 2016).
 public struct SoftmaxComponent: OutputComponent, Equatable {

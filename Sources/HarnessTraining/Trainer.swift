@@ -30,6 +30,7 @@ public final class Trainer {
     /// computes the gradients of its share of every batch (`Communicator.share`, the
     /// spec's `batch_size` being the whole batch's), the sums drive the same update
     /// everywhere, evaluation is split the same way, and rank 0 alone writes the run folder.
+    /// Set it before `run()`.
     public var communicator: any Communicator = SingleProcess()
 
     let optimizer: any Optimizer

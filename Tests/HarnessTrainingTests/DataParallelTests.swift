@@ -53,7 +53,8 @@ struct DataParallelTests {
     }
 
     /// `experiments/smoke.yaml` (the data by absolute path), with `edits` applied; else
-    /// `ResumeTests.spec(kind)` with a token budget.
+    /// `ResumeTests.spec(kind)` with a token budget of `maxTokens` (the smoke spec keeps its
+    /// four epochs).
     static func spec(_ kind: String, maxTokens: Int, edits: [(String, String)] = []) throws -> String {
         guard kind == "smoke" else { return ResumeTests.spec(kind, extra: "  max_tokens: \(maxTokens)") }
         var text = try String(contentsOf: packageRoot.appendingPathComponent("experiments/smoke.yaml"), encoding: .utf8)
