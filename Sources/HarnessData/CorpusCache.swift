@@ -21,7 +21,7 @@ import SystemPackage
 ///   (token, vocabulary count, training count per id), `meta.json` (shards, their
 ///   SHA-256 — the run's data checksums without reading the text again).
 public enum CorpusCache {
-    static let format = 2
+    static let format = 3   // 3: a leading byte-order mark is skipped
     static let idsFile = "ids.bin", lineEndsFile = "line-ends.bin", vocabularyFile = "vocabulary.tsv", metaFile = "meta.json"
 
     /// Where the vocabulary comes from.

@@ -40,7 +40,7 @@ struct CorpusScanner {
         do { file = try FileDescriptor.open(path, .readOnly) } catch { throw DataError("file is not readable", file: path) }
         defer { try? file.close() }
         var block = [UInt8](repeating: 0, count: blockSize)
-        var filled = 0, lineNumber = 1, words = 0
+        var filled = 0, lineNumber = 1, words = 0, skip = -1   // skip: the byte-order mark's length, once known
         var hash = SHA256()
         while true {
             if filled == block.count { block += [UInt8](repeating: 0, count: block.count) }   // a line longer than a block
@@ -53,13 +53,20 @@ struct CorpusScanner {
             block.withUnsafeBytes { hash.update(UnsafeRawBufferPointer(rebasing: $0[filled ..< filled + read])) }
             filled += read
             let atEnd = read == 0
+            if skip < 0 && (filled >= 3 || atEnd) {   // TextFile.read's rule: a leading byte-order mark is not text
+                skip = block.withUnsafeBufferPointer { TextFile.byteOrderMarkLength(UnsafeBufferPointer(rebasing: $0[..<filled])) }
+                block.withUnsafeMutableBytes { b in b.baseAddress!.copyMemory(from: b.baseAddress! + skip, byteCount: filled - skip) }
+                filled -= skip
+            }
+            guard skip >= 0 else { continue }
             // Whole lines only (UTF-8 never has 0x0A inside a character); at the end, the rest.
             let usable = atEnd ? filled : block.withUnsafeBufferPointer { b in (b[..<filled].lastIndex(of: 0x0A)).map { $0 + 1 } ?? 0 }
             if usable > 0 {
                 let (stop, newlines, scanned) = try block.withUnsafeBufferPointer { b in
                     let part = UnsafeBufferPointer(rebasing: b[..<usable])
                     if let (line, column) = TextFile.firstInvalidUTF8(part) {
-                        throw DataError("invalid UTF-8", file: path, line: lineNumber + line - 1, column: column)
+                        let line = lineNumber + line - 1   // columns count the skipped byte-order mark, as TextFile.read's do
+                        throw DataError("invalid UTF-8", file: path, line: line, column: line == 1 ? column + skip : column)
                     }
                     return try scanLines(part, final: atEnd, maxTokens: maxTokens)
                 }

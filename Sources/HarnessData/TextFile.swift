@@ -4,6 +4,8 @@ import Foundation
 ///
 /// Handling, documented because it decides the token counts:
 /// - the file must be UTF-8; the first invalid byte is reported with its line and column;
+/// - a UTF-8 byte-order mark (EF BB BF) at the start is skipped, as Python's `utf-8-sig`
+///   does, rather than becoming part of the first token;
 /// - lines end at `\n`; a `\r` before it (CRLF files) is dropped;
 /// - tokens are separated by ASCII whitespace (space, tab, `\r`, vertical tab, form feed);
 /// - every line, blank lines included, later ends with one `<eos>` (the Mikolov/PTB
@@ -43,8 +45,8 @@ public enum TextFile {
             count += tokens.count + 1
             tokens.removeAll(keepingCapacity: true)
         }
-        let n = bytes.count
-        for i in 0..<n {
+        let n = bytes.count, start = byteOrderMarkLength(bytes)
+        for i in start..<n {
             switch bytes[i] {
             case 0x0A:
                 endToken(i)
@@ -57,8 +59,13 @@ public enum TextFile {
             }
         }
         endToken(n)
-        if n > 0 && bytes[n - 1] != 0x0A { endLine() }  // a last line without its newline
+        if n > start && bytes[n - 1] != 0x0A { endLine() }  // a last line without its newline
         return result
+    }
+
+    /// 3 when `bytes` starts with UTF-8's byte-order mark (EF BB BF), else 0.
+    static func byteOrderMarkLength(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
     }
 
     /// (line, column) of the first byte that is not valid UTF-8, 1-based, column in bytes.

@@ -50,6 +50,18 @@ struct CorpusCacheTests {
         #expect(entry.trainingCounts[Int(vocabulary.eosID)] == 1)
     }
 
+    @Test(arguments: [1, 2, 3, 4, 8 << 20])
+    func aByteOrderMarkIsSkippedAsReadingWholeSkipsIt(blockSize: Int) throws {
+        let path = temporaryFile(bytes: [0xEF, 0xBB, 0xBF] + Array("the cat\nthe end\n".utf8))
+        let (vocabulary, ids) = try wholeRead([path])
+        let entry = try cached([path], blockSize: blockSize)
+        #expect(entry.vocabulary == vocabulary && vocabulary.id("the") != vocabulary.unkID)
+        #expect(try entry.corpus.ids(0 ..< entry.corpus.tokenCount) == ids && ids.count == 6)
+        #expect(entry.checksums == [path: try SHA256.file(path)])   // the file's bytes, the mark included
+        let bad = temporaryFile(bytes: [0xEF, 0xBB, 0xBF, 0x61, 0xC3, 0x28, 0x0A])
+        #expect(throws: DataError("invalid UTF-8", file: bad, line: 1, column: 5)) { try cached([bad], blockSize: blockSize) }
+    }
+
     @Test func maxTokensStopsWhereReadingWholeStops() throws {
         let a = temporaryFile("a b c\nd e\nf\n"), b = temporaryFile("g h\ni\n")
         for maxTokens in [1, 4, 6, 9, 12, 100] {

@@ -34,6 +34,17 @@ struct TextFileTests {
         #expect(throws: DataError("invalid UTF-8", file: path, line: 2, column: 5)) { try TextFile.read(path) }
     }
 
+    @Test func aByteOrderMarkIsNotPartOfTheFirstToken() throws {
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+        #expect(try TextFile.read(temporaryFile(bytes: bom + Array("first word\nsecond\n".utf8))) == [["first", "word"], ["second"]])
+        #expect(try TextFile.read(temporaryFile(bytes: bom)) == [])
+        // Only at the start: U+FEFF inside a line stays text (a zero-width no-break space).
+        #expect(try TextFile.read(temporaryFile(bytes: Array("a ".utf8) + bom + Array("b\n".utf8))) == [["a", "\u{FEFF}b"]])
+        // Columns still count the mark's bytes: they are the file's bytes.
+        let path = temporaryFile(bytes: bom + [0x61, 0xC3, 0x28, 0x0A])
+        #expect(throws: DataError("invalid UTF-8", file: path, line: 1, column: 5)) { try TextFile.read(path) }
+    }
+
     @Test func missingFilesAndFolders() {
         #expect(throws: DataError("file does not exist", file: "/nonexistent/train.txt")) {
             try TextFile.read("/nonexistent/train.txt")
