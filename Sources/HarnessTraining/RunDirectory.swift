@@ -30,11 +30,22 @@ public struct RunDirectory: Sendable {
     /// Weights, optimizer, random and data state of an unfinished run (`Trainer` resumes from it).
     public var trainingCheckpoint: String { path + "/train.ckpt" }
 
+    /// Creates the folder and any missing parents (`mkdir -p`).
+    ///
+    /// - Throws: `RunError.cannotWrite` naming the first folder that could not be made and
+    ///   why, e.g. "/etc/hostname: Not a directory" for a `--runs` that is a file.
     public func create() throws {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw RunError.cannotWrite(path: path, reason: error.localizedDescription)
+        var made = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            let parent = made
+            made += "/" + component
+            guard mkdir(made, 0o777) != 0 && errno != EEXIST else { continue }
+            let reason = errno == ENOTDIR ? "\(parent) is a file, not a folder" : "\(made): \(String(cString: strerror(errno)))"
+            throw RunError.cannotWrite(path: path, reason: reason)
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw RunError.cannotWrite(path: path, reason: "it is a file, not a folder")
         }
     }
 

@@ -294,6 +294,17 @@ struct CommandLineTests {
         #expect(r.error == "/nonexistent/corpus/train.txt: error: file does not exist\n")
     }
 
+    @Test func aRunsFolderThatIsAFileIsNamed() throws {
+        let file = temporaryFolder() + "/not-a-folder"
+        _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        let spec = packageRoot.appendingPathComponent("experiments/smoke.yaml").path
+        for runs in [file, file + "/deeper"] {
+            let r = try run(["run", spec, "--runs", runs])
+            #expect(r.status == 1)
+            #expect(r.error.contains(": error: cannot write: \(file) is a file, not a folder\n"), "\(r.error)")
+        }
+    }
+
     @Test func componentsListsEveryType() throws {
         let r = try run(["components"])
         #expect(r.status == 0)
