@@ -163,8 +163,16 @@ public final class MappingReader {
         return double(key, default: nil, range: range, positive: positive, doc: doc)
     }
 
+    /// A yes/no key. Unlike other keys, an explicit null is an error: `projection: null`
+    /// could mean "none" as well as "the default", and the default is often true.
     public func bool(_ key: String, default value: Bool, doc: String) -> Bool {
         record(key, .scalar(String(value)), doc: doc)
+        if let pair = pairs.first(where: { $0.key == key }), Self.isNull(pair.value) {
+            read.insert(key)
+            source.error("expected true or false for '\(qualified(key))', found null "
+                         + "(leave the key out for the default, \(value))", at: source.location(of: pair.value, fallback: location))
+            return value
+        }
         guard let (text, location, plain) = scalar(key, expected: "true or false") else { return value }
         switch (plain, text) {
         case (true, "true"), (true, "True"): record(key, .scalar("true"), doc: doc); return true

@@ -66,6 +66,9 @@ struct SpecErrorTests {
              expected: ["s.yaml:9:30: error: expected a number for 'training.optimizer.lr', found 'fast'"]),
         Case(name: "bool expected", yaml: base.replacingOccurrences(of: "projection: 8}", with: "projection: 8, residual: maybe}"),
              expected: ["s.yaml:6:85: error: expected true or false for 'model.recurrent.residual', found 'maybe'"]),
+        Case(name: "bool given as null", yaml: base.replacingOccurrences(of: "projection: 8}", with: "projection: 8, residual: ~}"),
+             expected: ["s.yaml:6:85: error: expected true or false for 'model.recurrent.residual', found null "
+                        + "(leave the key out for the default, true)"]),
         Case(name: "epochs out of range", yaml: base.replacingOccurrences(of: "epochs: 1", with: "epochs: 0"),
              expected: ["s.yaml:8:11: error: 'training.epochs' must be in [1, 100000], found 0"]),
         Case(name: "dropout rate of 1", yaml: base.replacingOccurrences(of: "training:\n", with: "  dropout: [{type: word, rate: 1}]\ntraining:\n"),
