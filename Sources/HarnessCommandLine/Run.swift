@@ -53,6 +53,7 @@ struct Run: ParsableCommand {
         try Exit.run(communicator: communicator) {
             Interruption.install(announcing: root)
             let spec = try SpecLoader.load(file: self.spec)
+            try Trainer.checkShares(of: spec, processes: communicator.size)
             let directory = RunDirectory(root: runs, name: spec.name, specHash: spec.hash)
             // Rank 0's view of the run folder decides for every process.
             if communicator.any(root && printIfFinished(directory)) { return }

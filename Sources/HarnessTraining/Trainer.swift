@@ -74,7 +74,7 @@ public final class Trainer {
         lastCheckpoint = sessionStart
         let threads = self.threads ?? spec.training.threads ?? CPUAllocation.available
         BLAS.threads = threads
-        try checkShares()
+        try Self.checkShares(of: spec, processes: communicator.size)
         if writesFiles {
             try directory.create()
             directory.removeStaleTemporaries()

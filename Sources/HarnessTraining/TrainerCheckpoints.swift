@@ -2,6 +2,7 @@ import Foundation
 import HarnessData
 import HarnessKernels
 import HarnessModel
+import HarnessSpec
 
 /// The resumable side of `Trainer`: when `train.ckpt` is written, what it holds, and
 /// how a run continues from it (refusing changed data).
@@ -53,14 +54,19 @@ extension Trainer {
                 + "identical, so they no longer train one model")
     }
 
-    /// Refuses a batch that the processes cannot share (fewer sequences than processes).
-    func checkShares() throws {
-        let data = spec.data, n = communicator.size
+    /// Refuses a batch that `processes` processes cannot share (fewer sequences than
+    /// processes), as a spec error naming the key: `harness run` checks it before it
+    /// creates the run folder, and `run()` again for library callers.
+    /// - Throws: `SpecErrors` (exit 64).
+    public static func checkShares(of spec: ExperimentSpec, processes n: Int) throws {
         guard n > 1 else { return }
-        for (key, size) in [("data.batching.batch_size", data.batching.batchSize), ("data.eval_batch_size", data.evalBatchSize)] where size < n {
-            throw RunError.dataParallel("\(key) is \(size), fewer sequences than the \(n) processes that share every batch; "
-                                        + "raise it to at least \(n), or run fewer processes")
+        let sizes = [("data.batching.batch_size", spec.data.batching.batchSize), ("data.eval_batch_size", spec.data.evalBatchSize)]
+        let errors = sizes.filter { $0.1 < n }.map { key, size in
+            SpecError("'\(key)' is \(size), fewer sequences than the \(n) processes that share every batch",
+                      at: spec.locations[key] ?? SourceLocation(file: spec.file, line: 1, column: 1),
+                      note: "raise it to at least \(n), or run fewer processes")
         }
+        guard errors.isEmpty else { throw SpecErrors(errors, source: spec.source) }
     }
 
     var checkpointDue: Bool {

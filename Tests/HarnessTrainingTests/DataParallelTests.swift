@@ -218,9 +218,12 @@ struct DataParallelTests {
         #expect(other.error.contains("error: 'harness validate' runs as one process, and a launcher (mpirun, srun) started 2; "
                                      + "only 'harness run' trains one model with several processes"), "\(other.error)")
         let many = try Self.runMPI(5, ["run", spec, "--runs", folder + "/runs"])
-        #expect(many.status == 1)
-        #expect(many.error.contains("error: data-parallel training: data.batching.batch_size is 4, fewer sequences than the 5 processes "
-                                    + "that share every batch; raise it to at least 5, or run fewer processes"), "\(many.error)")
+        #expect(many.status == 64)
+        #expect(many.error.contains("\(spec):") && many.error.contains("error: 'data.batching.batch_size' is 4, fewer sequences than "
+                                    + "the 5 processes that share every batch"), "\(many.error)")
+        #expect(many.error.contains("raise it to at least 5, or run fewer processes"), "\(many.error)")
+        // A spec error: refused before the run folder (and its lock) exists.
+        #expect(!FileManager.default.fileExists(atPath: folder + "/runs"))
     }
 }
 #endif
