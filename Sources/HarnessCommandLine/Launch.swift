@@ -45,6 +45,15 @@ enum Launch {
         #endif
     }
 
+    /// What `--version` says about training one model with several processes.
+    static var dataParallelism: String {
+        #if MPI
+        "data parallelism: MPI (\(MPICommunicator.libraryVersion)): mpirun -np N harness run SPEC"
+        #else
+        "data parallelism: none (built without the MPI trait; swift build -c release --traits MPI adds it)"
+        #endif
+    }
+
     /// BLAS threads per process when neither `--threads` nor the spec sets them: the cores
     /// this process may run on (`CPUAllocation.available`, its affinity) — divided among
     /// the job's processes on this machine when each may run on all of them (a launcher

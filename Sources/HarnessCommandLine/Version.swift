@@ -11,6 +11,7 @@ enum Version {
         "harness \(number)\ncommit \(BuildInfo.commit ?? "unknown (not built from a git checkout)")\n"
             + "built for \(BuildInfo.builtFor.isEmpty ? "an unknown CPU" : BuildInfo.builtFor)"
             + (BuildInfo.requiredCPUFlags.isEmpty ? "" : " (needs \(BuildInfo.requiredCPUFlags.joined(separator: " ")))")
+            + "\n" + Launch.dataParallelism
     }
 
     /// Hands the build's provenance to the run records.

@@ -31,6 +31,16 @@ public final class MPICommunicator: Communicator {
         atexit { harnessFinalizeMPI() }
     }
 
+    /// The MPI library's own description of itself (`MPI_Get_library_version`, callable
+    /// before `MPI_Init`), first line only: e.g. "Open MPI v4.1.4, package: Debian …".
+    public static var libraryVersion: String {
+        var buffer = [CChar](repeating: 0, count: Int(MPI_MAX_LIBRARY_VERSION_STRING) + 1)
+        var length: Int32 = 0
+        guard MPI_Get_library_version(&buffer, &length) == MPI_SUCCESS else { return "an unknown MPI library" }
+        let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return text.split(whereSeparator: \.isNewline).first.map(String.init) ?? text
+    }
+
     /// MPI counts are 32-bit: longer buffers go in pieces.
     private static let piece = 1 << 30
 
