@@ -40,7 +40,11 @@ public struct LearningRateSchedule: Sendable {
     }
 }
 
-/// Stops training when validation perplexity has not improved for `patience` epochs.
+/// Stops training when validation perplexity has not improved for more than `patience`
+/// epochs: `patience` non-improving epochs are tolerated and the next one stops the run
+/// (patience 1: the second epoch in a row without improvement). The count of the `plateau`
+/// schedule and of PyTorch's `ReduceLROnPlateau`; Keras and AllenNLP stop one epoch
+/// earlier (at the `patience`-th), so their patience N is N − 1 here.
 public struct EarlyStopping: Sendable {
     public let patience: Int?
     public private(set) var best = Double.infinity
