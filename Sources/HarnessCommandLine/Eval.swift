@@ -17,7 +17,14 @@ struct Eval: ParsableCommand {
     @Option(help: "Score valid.txt and test.txt of this corpus folder instead (with the run's vocabulary).")
     var corpus: String?
 
+    @Option(help: ArgumentHelp("Sequences scored side by side (default: the run's data.eval_batch_size).",
+                               discussion: "With stream batching, 1 scores each split as one stream, the LSTM state carried from its "
+                                   + "first token to its last (Kim et al. 2016's test protocol); N cuts it into N streams, each "
+                                   + "starting from a zero state."))
+    var batchSize: Int?
+
     func validate() throws {
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, found \(batchSize)") }
         if let split, !["valid", "test"].contains(split) { throw ValidationError("--split must be valid or test, not '\(split)'") }
         if split != nil && corpus != nil { throw ValidationError("give --split or --corpus, not both") }
     }
@@ -25,6 +32,7 @@ struct Eval: ParsableCommand {
     func run() throws {
         try Exit.run {
             let experiment = try LoadedRun.load(runDirectory) { spec in
+                if let batchSize { spec.data.evalBatchSize = batchSize }
                 guard let corpus else { return }
                 spec.data.valid = FileManager.default.fileExists(atPath: corpus + "/valid.txt") ? corpus + "/valid.txt" : nil
                 spec.data.test = FileManager.default.fileExists(atPath: corpus + "/test.txt") ? corpus + "/test.txt" : nil
