@@ -272,7 +272,9 @@ public enum SpecLoader {
         let schedule = Registries.schedule.make(scheduleReader, defaultType: "constant")
         r.record("schedule", reader: scheduleReader, doc: "learning-rate schedule")
         let stopping = r.mapping("early_stopping")
-        let patience = stopping.optionalInt("patience", range: 0...Int.max, doc: "epochs without validation improvement tolerated: training stops at the next one (the plateau schedule's count, PyTorch's ReduceLROnPlateau's)")
+        let patience = stopping.optionalInt("patience", range: 0...Int.max,
+                                            doc: "epochs without validation improvement tolerated: training stops at the next one "
+                                                + "(the plateau schedule's count, PyTorch's ReduceLROnPlateau's)")
         stopping.finish()
         r.record("early_stopping", reader: stopping, doc: "")
         let loss = LossReduction(rawValue: r.choice("loss", of: LossReduction.allCases.map(\.rawValue), default: "mean",

@@ -33,7 +33,7 @@ public struct RunDirectory: Sendable {
     /// Creates the folder and any missing parents (`mkdir -p`).
     ///
     /// - Throws: `RunError.cannotWrite` naming the first folder that could not be made and
-    ///   why, e.g. "/etc/hostname: Not a directory" for a `--runs` that is a file.
+    ///   why, e.g. "/etc/hostname is a file, not a folder" for a `--runs` that is a file.
     public func create() throws {
         var made = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
