@@ -64,6 +64,7 @@ struct Run: ParsableCommand {
                     throw RunError.resumeRefused(path: directory.path, reason: "this spec has no checkpoint to continue from"
                         + (earlier.isEmpty ? "" : "; the spec changed since an unfinished run started:\n" + earlier.joined(separator: "\n")))
                 }
+                for note in spec.notes where !quiet { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
                 if !earlier.isEmpty && !quiet {
                     FileHandle.standardError.write(Data(("note: the spec changed since an unfinished run started; this one starts "
                         + "afresh in \(directory.path)\n" + earlier.joined(separator: "\n") + "\n").utf8))

@@ -16,6 +16,7 @@ struct Validate: ParsableCommand {
             // The data first: some errors (more samples than words) show only once it is read,
             // and an invalid spec prints nothing on stdout.
             let experiment = try Experiment(spec)
+            for note in spec.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
             print("# \(self.spec), resolved (spec hash \(spec.hash.prefix(8)))")
             print(spec.resolved.yaml(), terminator: "")
             let model = experiment.model

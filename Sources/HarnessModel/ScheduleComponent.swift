@@ -11,10 +11,15 @@ public protocol ScheduleComponent: SpecComponent {
     func rate(after validation: ValidationOutcome, previous: Double, epochsSinceDrop: inout Int) -> Double
     /// Value equality across conforming types (specs compare them).
     func isEqual(to other: any ScheduleComponent) -> Bool
+    /// Why the rate would never change in a run of `epochs` epochs (the schedule starts
+    /// after the last one), or nil. Legal, and often meant in a short test run, so
+    /// `harness run` and `validate` print it as a note rather than refuse the spec.
+    func idleReason(epochs: Int) -> String?
 }
 
 extension ScheduleComponent {
     public var needsValidation: Bool { false }
+    public func idleReason(epochs: Int) -> String? { nil }
     public func rate(atStartOf epoch: Int, previous: Double) -> Double { previous }
     public func rate(after validation: ValidationOutcome, previous: Double, epochsSinceDrop: inout Int) -> Double { previous }
 }
@@ -63,6 +68,12 @@ public struct DecaySchedule: ScheduleComponent, Equatable {
 
     public var type: String { "decay" }
 
+    public func idleReason(epochs: Int) -> String? {
+        afterEpoch < epochs ? nil
+            : "the decay schedule lowers the rate from epoch \(afterEpoch + 1) on (after_epoch \(afterEpoch)), and the run has "
+                + "\(epochs) epoch\(epochs == 1 ? "" : "s"): the learning rate never changes"
+    }
+
     public func rate(atStartOf epoch: Int, previous: Double) -> Double {
         epoch > afterEpoch ? previous * factor : previous
     }
@@ -98,6 +109,16 @@ public struct PlateauSchedule: ScheduleComponent, Equatable {
 
     public var type: String { "plateau" }
     public var needsValidation: Bool { true }
+
+    /// A drop after epoch e's validation applies from epoch e + 1; only validations after
+    /// epoch `afterEpoch` that have one to compare with (not the first epoch's) count, and
+    /// `patience` + 1 of them must fail to improve.
+    public func idleReason(epochs: Int) -> String? {
+        let first = max(afterEpoch + 1, 2) + patience + 1
+        return first <= epochs ? nil
+            : "the plateau schedule can lower the rate from epoch \(first) on at the earliest (after_epoch \(afterEpoch), "
+                + "patience \(patience)), and the run has \(epochs) epoch\(epochs == 1 ? "" : "s"): the learning rate never changes"
+    }
 
     public func rate(after validation: ValidationOutcome, previous: Double, epochsSinceDrop: inout Int) -> Double {
         guard validation.epoch > afterEpoch else { return previous }

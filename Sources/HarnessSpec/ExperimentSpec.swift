@@ -24,6 +24,13 @@ public struct ExperimentSpec: Sendable {
     /// `resolved.canonical`), the key of its run directory: a spec that spells out a
     /// default, and a harness that gains a key with a default, keep the same id. The
     /// checkpoint policy changes no result and is left out.
+    /// What is legal but probably not meant (a schedule that never changes the rate in
+    /// this many epochs): `harness run` and `validate` print each as a note.
+    public var notes: [String] {
+        [training.schedule.idleReason(epochs: training.epochs)].compactMap { $0 }
+            .map { "\(file): 'training.schedule': \($0)" }
+    }
+
     public var hash: String {
         let identity = resolved.removing(["training", "checkpoint"])
         return String(fnv1a(identity.canonical.yaml(comments: false)), radix: 16).leftPadded(to: 16)

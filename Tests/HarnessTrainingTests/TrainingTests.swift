@@ -177,6 +177,31 @@ struct ScheduleTests {
         #expect(rates == [1, 1, 1, 1, 0.5, 0.25])
     }
 
+    /// `idleReason` says "never changes" exactly when no epoch of the run trains at another
+    /// rate, for the earliest drop a schedule can make (validation never improving).
+    @Test func idleReasonIsNilExactlyWhenSomeEpochRunsAtAnotherRate() {
+        for epochs in 1...8 {
+            for afterEpoch in 0...5 {
+                var decay = LearningRateSchedule(DecaySchedule(factor: 0.5, afterEpoch: afterEpoch), initialRate: 1)
+                let decayChanges = (1...epochs).contains { decay.startEpoch($0); return decay.rate != 1 }
+                #expect((DecaySchedule(factor: 0.5, afterEpoch: afterEpoch).idleReason(epochs: epochs) == nil) == decayChanges,
+                        "decay, after_epoch \(afterEpoch), \(epochs) epochs")
+                for patience in 0...2 {
+                    for reference in PlateauSchedule.Reference.allCases {
+                        let plateau = PlateauSchedule(factor: 0.5, patience: patience, threshold: 1, reference: reference, afterEpoch: afterEpoch)
+                        // The rate after epoch e's validation is epoch e + 1's: epochs 2 ... epochs.
+                        let worsening = (1...epochs).map { 100 + Double($0) }
+                        let changes = rates(plateau, initialRate: 1, perplexities: worsening).dropLast().contains { $0 != 1 }
+                        #expect((plateau.idleReason(epochs: epochs) == nil) == changes,
+                                "plateau, after_epoch \(afterEpoch), patience \(patience), \(reference), \(epochs) epochs")
+                    }
+                }
+            }
+        }
+        #expect(DecaySchedule(factor: 0.5, afterEpoch: 4).idleReason(epochs: 2)
+                == "the decay schedule lowers the rate from epoch 5 on (after_epoch 4), and the run has 2 epochs: the learning rate never changes")
+    }
+
     /// The rate after each epoch when `component` sees `perplexities`, validated as the
     /// trainer validates (best so far from early stopping's bookkeeping); with `resumeAfter`,
     /// the schedule is rebuilt from its snapshot after that many epochs, as a resumed run.
@@ -322,6 +347,16 @@ struct CommandLineTests {
         #expect(r.status == 0, "\(r.error)")
         #expect(r.output.contains("  recurrent:") && r.output.contains("cell_clip: 3"))
         #expect(r.output.contains("# parameters: ") && r.output.contains("# training FLOPs per target token: "))
+        #expect(!r.error.contains("note:"))
+        // A schedule that never acts in the run's epochs is legal, and noted.
+        let spec = temporaryFolder() + "/idle.yaml"
+        let text = try String(contentsOf: packageRoot.appendingPathComponent("experiments/smoke.yaml"), encoding: .utf8)
+        try text.replacingOccurrences(of: "  epochs: 4\n", with: "  epochs: 4\n  schedule: {type: decay}\n")
+            .write(toFile: spec, atomically: true, encoding: .utf8)
+        let idle = try run(["validate", spec])
+        #expect(idle.status == 0, "\(idle.error)")
+        #expect(idle.error == "note: \(spec): 'training.schedule': the decay schedule lowers the rate from epoch 5 on (after_epoch 4), "
+                + "and the run has 4 epochs: the learning rate never changes\n")
     }
 }
 
