@@ -41,6 +41,10 @@ public final class Trainer {
     var sampling: SeededGenerator
     var state = TrainingState()
     private var sessionStart = Date()
+    /// Training tokens and step seconds of this process's session (since it started or
+    /// resumed): the progress line's speed and ETA, which a resume with other threads or on
+    /// another machine must not inherit from the run's earlier sessions.
+    private var sessionTokens = 0, sessionTrainSeconds = 0.0
     var lastCheckpoint = Date()
     var lastWarning: Date?
     /// How long the last validation took (0 until one ran in this process), for the ETA.
@@ -71,6 +75,8 @@ public final class Trainer {
 
     public func run() throws -> RunResult {
         sessionStart = Date()
+        sessionTokens = 0
+        sessionTrainSeconds = 0
         lastCheckpoint = sessionStart
         let threads = self.threads ?? spec.training.threads ?? CPUAllocation.available
         BLAS.threads = threads
@@ -142,12 +148,15 @@ public final class Trainer {
             update()
             state.step += 1
             let stepTokens = directions.reduce(0) { $0 + $1.tokens }, nll = directions.reduce(0) { $0 + $1.nll }
+            let stepSeconds = Date().timeIntervalSince(stepStart)
             state.tokens += stepTokens
-            state.trainSeconds += Date().timeIntervalSince(stepStart)
+            state.trainSeconds += stepSeconds
+            sessionTokens += stepTokens
+            sessionTrainSeconds += stepSeconds
             state.windowLoss += nll; state.windowTokens += stepTokens; state.epochLoss += nll; state.epochTokens += stepTokens
             let logNow = state.step % training.logEvery == 0
             progress.step(position(batches: pass.count), loss: state.epochLoss / Double(max(state.epochTokens, 1)),
-                          sampledLoss: sampledLoss, tokensPerSecond: Double(state.tokens) / state.trainSeconds, force: logNow)
+                          sampledLoss: sampledLoss, tokensPerSecond: sessionRate, force: logNow)
             if logNow {
                 let mean = state.windowLoss / Double(max(state.windowTokens, 1))
                 try record(MetricsRecord(kind: "step", epoch: epoch, step: state.step, tokens: state.tokens, seconds: wallSeconds,
@@ -243,6 +252,9 @@ public final class Trainer {
     /// Where the run stands against its budget: `max_tokens`, or all epochs' tokens if
     /// fewer (an epoch's tokens estimated from the batches done so far); the ETA adds the
     /// validations still due (`every_tokens` and after each epoch) at the last one's duration.
+    /// Training tokens per second of this session's steps.
+    private var sessionRate: Double { Double(sessionTokens) / max(sessionTrainSeconds, 1e-9) }
+
     private func position(batches: Int) -> TrainingProgress.Position {
         let training = spec.training
         let tokensBeforeEpoch = Double(state.tokens - state.epochTokens)
@@ -256,7 +268,7 @@ public final class Trainer {
                 validations += max(0, (budget / Double(every)).rounded(.down) - (Double(state.tokens) / Double(every)).rounded(.down))
             }
         }
-        let rate = Double(state.tokens) / max(state.trainSeconds, 1e-9)
+        let rate = sessionRate
         return TrainingProgress.Position(epoch: state.epoch, epochs: training.epochs, batch: state.nextBatch, batches: batches,
                                          tokens: state.tokens, budgetTokens: Int(budget),
                                          remainingSeconds: (budget - Double(state.tokens)) / rate + validations * validationSeconds)
