@@ -20,10 +20,6 @@ public struct ExperimentSpec: Sendable {
     public var source: String
     public var locations: [String: SourceLocation]
 
-    /// Content hash of the resolved spec's non-default values (FNV-1a 64 over the YAML of
-    /// `resolved.canonical`), the key of its run directory: a spec that spells out a
-    /// default, and a harness that gains a key with a default, keep the same id. The
-    /// checkpoint policy changes no result and is left out.
     /// What is legal but probably not meant (a schedule that never changes the rate in
     /// this many epochs): `harness run` and `validate` print each as a note.
     public var notes: [String] {
@@ -31,6 +27,10 @@ public struct ExperimentSpec: Sendable {
             .map { "\(file): 'training.schedule': \($0)" }
     }
 
+    /// Content hash of the resolved spec's non-default values (FNV-1a 64 over the YAML of
+    /// `resolved.canonical`), the key of its run directory: a spec that spells out a
+    /// default, and a harness that gains a key with a default, keep the same id. The
+    /// checkpoint policy changes no result and is left out.
     public var hash: String {
         let identity = resolved.removing(["training", "checkpoint"])
         return String(fnv1a(identity.canonical.yaml(comments: false)), radix: 16).leftPadded(to: 16)

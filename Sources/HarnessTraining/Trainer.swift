@@ -249,12 +249,12 @@ public final class Trainer {
                                  learningRate: optimizer.learningRate))
     }
 
-    /// Where the run stands against its budget: `max_tokens`, or all epochs' tokens if
-    /// fewer (an epoch's tokens estimated from the batches done so far); the ETA adds the
-    /// validations still due (`every_tokens` and after each epoch) at the last one's duration.
     /// Training tokens per second of this session's steps.
     private var sessionRate: Double { Double(sessionTokens) / max(sessionTrainSeconds, 1e-9) }
 
+    /// Where the run stands against its budget: `max_tokens`, or all epochs' tokens if
+    /// fewer (an epoch's tokens estimated from the batches done so far); the ETA adds the
+    /// validations still due (`every_tokens` and after each epoch) at the last one's duration.
     private func position(batches: Int) -> TrainingProgress.Position {
         let training = spec.training
         let tokensBeforeEpoch = Double(state.tokens - state.epochTokens)
@@ -268,10 +268,9 @@ public final class Trainer {
                 validations += max(0, (budget / Double(every)).rounded(.down) - (Double(state.tokens) / Double(every)).rounded(.down))
             }
         }
-        let rate = sessionRate
         return TrainingProgress.Position(epoch: state.epoch, epochs: training.epochs, batch: state.nextBatch, batches: batches,
                                          tokens: state.tokens, budgetTokens: Int(budget),
-                                         remainingSeconds: (budget - Double(state.tokens)) / rate + validations * validationSeconds)
+                                         remainingSeconds: (budget - Double(state.tokens)) / sessionRate + validations * validationSeconds)
     }
 
     /// The newest checkpoint on disk, for messages that stop the run.
