@@ -402,6 +402,12 @@ struct TrainedRunCommandTests {
         let (status, output, _) = try harness(["eval", directory, "--split", "test"])
         #expect(status == 0)
         #expect(output.contains(String(format: "%9.2f", result.perplexity["test"]!.mean)))
+        // --batch-size: sentences are scored one by one whatever the batch (padding masked);
+        // a batch of 0 is refused.
+        let single = try harness(["eval", directory, "--split", "test", "--batch-size", "1"])
+        #expect(single.status == 0 && single.output.contains(String(format: "%9.2f", result.perplexity["test"]!.mean)), "\(single.error)")
+        let zero = try harness(["eval", directory, "--batch-size", "0"])
+        #expect(zero.status == 64 && zero.error.contains("--batch-size must be at least 1, found 0"))
         // --corpus scores another folder's files with the run's vocabulary.
         let (corpusStatus, corpusOutput, _) = try harness(["eval", directory, "--corpus", packageRoot.path + "/Tests/Fixtures/tiny-corpus"])
         #expect(corpusStatus == 0 && corpusOutput.contains("valid") && corpusOutput.contains("test"))
