@@ -389,6 +389,23 @@ struct MidEpochValidationTests {
 /// `harness eval` and `harness embed` on a trained run, end to end.
 @Suite(.serialized)
 struct TrainedRunCommandTests {
+    /// `eval --batch-size` on a stream run: N columns score N·(⌊T/N⌋ − 1) targets of the
+    /// split's T tokens, one stream (Kim et al.'s test protocol) T − 1.
+    @Test func evalBatchSizeCutsAStreamIntoThatManyColumns() throws {
+        let folder = temporaryFolder(), spec = folder + "/stream.yaml"
+        ResumeTests.write(ResumeTests.spec("stream").replacingOccurrences(of: "epochs: 30", with: "epochs: 1"), to: spec)
+        #expect(try runHarness(["run", spec, "--runs", folder + "/runs", "--quiet"]).status == 0)
+        let run = try #require(try FileManager.default.contentsOfDirectory(atPath: folder + "/runs").first.map { folder + "/runs/" + $0 })
+        let lines = try TextFile.read(packageRoot.path + "/Tests/Fixtures/tiny-corpus/valid.txt")
+        let tokens = lines.reduce(0) { $0 + $1.count + 1 }
+        for (batch, targets) in [(4, 4 * (tokens / 4 - 1)), (1, tokens - 1), (3, 3 * (tokens / 3 - 1))] {
+            let r = try runHarness(["eval", run, "--split", "valid", "--batch-size", String(batch)])
+            #expect(r.status == 0, "\(r.error)")
+            let row = r.output.split(separator: "\n").first { $0.hasPrefix("valid") }.map { $0.split(separator: " ") }
+            #expect(row?.last.flatMap { Int($0) } == targets, "batch \(batch): \(r.output)")
+        }
+    }
+
     @Test func evalAndEmbedReadTheSavedRun() throws {
         let runs = temporaryFolder()
         let spec = packageRoot.appendingPathComponent("experiments/smoke.yaml").path
