@@ -4,6 +4,10 @@ import HarnessKernels
 /// `char-cnn`: the char-CNN's hyperparameters (Kim et al. 2016; ELMo's defaults).
 public struct CharCNNConfiguration: TokenEncoderComponent, Equatable {
     public enum Activation: String, Sendable { case tanh, relu }
+    /// The padding character's embedding: `trained` like every other character (bilm-tf), or
+    /// `zero`, a constant zero vector that receives no gradient (Kim et al. 2016's
+    /// lstm-char-cnn: "zero-padding vector is always zero", main.lua).
+    public enum PaddingEmbedding: String, Sendable { case trained, zero }
     public var characterEmbeddingSize = 16
     /// (width, number of filters) pairs.
     public var filters: [Filter] = [.init(1, 32), .init(2, 32), .init(3, 64), .init(4, 128), .init(5, 256)]
@@ -15,6 +19,7 @@ public struct CharCNNConfiguration: TokenEncoderComponent, Equatable {
     public var outputSize = 256
     /// K, characters per token with the begin- and end-of-word markers.
     public var maxCharacterCount = 50
+    public var paddingEmbedding = PaddingEmbedding.trained
 
     public struct Filter: Sendable, Equatable {
         public var width: Int
@@ -53,7 +58,9 @@ public struct CharCNNConfiguration: TokenEncoderComponent, Equatable {
 /// Shapes: ids (N) → characters (N, K) → embeddings (N·K, C) → per width w with n_w
 /// filters: windows (N·(K−w+1), w·C) · (n_w, w·C)ᵀ → max over the K−w+1 positions →
 /// concatenation (N, F = Σ n_w) → highways (N, F) → projection (N, D), or D = F without one.
-/// Padding characters are convolved like any other (as in bilm-tf). The CNN runs once
+/// Padding characters are convolved like any other: with their trained embedding (as in
+/// bilm-tf) or, with `padding_embedding: zero`, as zero vectors (Kim et al. 2016; the
+/// table's padding row is then zero, untouched by training). The CNN runs once
 /// per distinct token of a call (a step's directions share most of theirs), and its rows
 /// are gathered back. Words outside the vocabulary can be given ids after it
 /// (`setWordsOutsideVocabulary`) and are embedded from their characters.
@@ -95,8 +102,10 @@ public final class CharCNNEncoder<T: Scalar>: TokenEncoder {
         maxWindow = configuration.filters.map(\.width).max() ?? 1
         maxFilters = configuration.filters.map(\.count).max() ?? 1
         let c = configuration.characterEmbeddingSize
+        let zeroRows = configuration.paddingEmbedding == .zero ? [Int(CharacterIDs.padding)] : []
         characterEmbedding = Parameter("encoder.char_embedding", rows: CharacterIDs.count, columns: c,
-                                       initializer: .uniform(scale: initScale))
+                                       initializer: zeroRows.isEmpty ? .uniform(scale: initScale)
+                                                                     : .uniformZeroingRows(scale: initScale, zeroRows))
         convolutionWeights = configuration.filters.map {
             Parameter("encoder.conv\($0.width).weight", rows: $0.count, columns: $0.width * c, initializer: .uniform(scale: initScale))
         }
@@ -180,8 +189,14 @@ public final class CharCNNEncoder<T: Scalar>: TokenEncoder {
                 }
             }
         }
+        let zeroPadding = configuration.paddingEmbedding == .zero
         for i in 0..<(n * k) {
-            embedded.row(i).update(from: characterEmbedding.value.row(Int(characterIDs[i])), count: c)
+            let id = characterIDs[i]
+            if zeroPadding && id == CharacterIDs.padding {
+                embedded.row(i).update(repeating: 0, count: c)
+            } else {
+                embedded.row(i).update(from: characterEmbedding.value.row(Int(id)), count: c)
+            }
         }
         // Convolutions with max-pooling, one block of words at a time.
         pooled = context.arena.matrix(n, f, of: T.self)
@@ -266,7 +281,8 @@ public final class CharCNNEncoder<T: Scalar>: TokenEncoder {
             }
             column += filter.count
         }
-        for i in 0..<(n * k) {
+        let zeroPadding = configuration.paddingEmbedding == .zero
+        for i in 0..<(n * k) where !(zeroPadding && characterIDs[i] == CharacterIDs.padding) {
             axpy(c, 1, dEmbedded.row(i), characterEmbedding.gradient.row(Int(characterIDs[i])))
         }
     }

@@ -11,6 +11,9 @@ public enum Initializer: Sendable, Equatable {
     /// U(-scale, scale) plus the runs' constants: an LSTM bias drawn as PyTorch's peer and
     /// Torch draw every weight, with a forget-gate offset.
     case uniformPlus(scale: Double, [Run])
+    /// U(-scale, scale) with the given rows then set to zero (drawn first, so the parameters
+    /// after it start as they would under `.uniform`): a constant padding embedding.
+    case uniformZeroingRows(scale: Double, [Int])
 
     public struct Run: Sendable, Equatable {
         public var count: Int
@@ -174,6 +177,9 @@ public final class ParameterStore<T: Scalar> {
         case .uniformPlus(let scale, let runs):
             for i in 0..<p.count { v[i] = T(generator.nextUniform(-scale, scale)) }
             addRuns(runs, to: p)
+        case .uniformZeroingRows(let scale, let rows):
+            for i in 0..<p.count { v[i] = T(generator.nextUniform(-scale, scale)) }
+            for row in rows { p.value.row(row).update(repeating: 0, count: p.columns) }
         }
     }
 

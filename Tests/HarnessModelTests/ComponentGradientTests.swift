@@ -38,8 +38,46 @@ struct ComponentGradientTests {
         #expect(check.failures.isEmpty && check.checked >= 12, "\(check.summary)")
     }
 
-    @Test(arguments: [(CharCNNConfiguration.Activation.tanh, true), (.relu, true), (.tanh, false)])
-    func charCNN(activation: CharCNNConfiguration.Activation, projects: Bool) {
+    @Test(arguments: [(CharCNNConfiguration.Activation.tanh, true, CharCNNConfiguration.PaddingEmbedding.trained),
+                      (.relu, true, .trained), (.tanh, false, .trained), (.tanh, false, .zero)])
+    func charCNN(activation: CharCNNConfiguration.Activation, projects: Bool, padding: CharCNNConfiguration.PaddingEmbedding) {
+        let encoder = smallCharCNN(activation: activation, projects: projects, padding: padding)
+        let ids: [Int32] = [2, 4, 3, 0, 1, 4]
+        let check = GradientCheck.layer(encoder.parameters, input: Arena().matrix(1, 1), checkInput: false,
+                               forward: { _, c in encoder.forward(ids: ids, count: ids.count, context: c) },
+                               backward: { encoder.backward($0, context: $1); return nil })
+        #expect(check.failures.isEmpty && check.checked > 150, "\(check.summary)")
+    }
+
+    /// `padding_embedding: zero` (Kim et al. 2016): the padding row starts at zero, gets no
+    /// gradient, and the output does not depend on it; the other rows start as under `trained`.
+    @Test func zeroPaddingEmbeddingIsAConstant() {
+        let zero = smallCharCNN(activation: .tanh, projects: false, padding: .zero)
+        let trained = smallCharCNN(activation: .tanh, projects: false, padding: .trained)
+        var generator = SeededGenerator(seed: 11), same = SeededGenerator(seed: 11)
+        let store = ParameterStore(zero.parameters, generator: &generator)
+        _ = ParameterStore<Double>(trained.parameters, generator: &same)
+        let pad = Int(CharacterIDs.padding), c = zero.characterEmbedding.columns
+        #expect((0..<c).allSatisfy { zero.characterEmbedding.value[pad, $0] == 0 })
+        #expect((0..<c).contains { trained.characterEmbedding.value[pad, $0] != 0 })
+        for row in 0..<CharacterIDs.count where row != pad {
+            #expect((0..<c).allSatisfy { zero.characterEmbedding.value[row, $0] == trained.characterEmbedding.value[row, $0] })
+        }
+        let ids: [Int32] = [2, 4, 3, 0, 1, 4]   // every token is shorter than 6 characters: each has padding
+        let context = StepContext(training: true)
+        let before = Array(zero.forward(ids: ids, count: ids.count, context: context).buffer)
+        zero.characterEmbedding.value[pad, 0] = 5
+        let after = zero.forward(ids: ids, count: ids.count, context: context)
+        #expect(Array(after.buffer) == before)
+        let dy: Matrix<Double> = randomMatrix(ids.count, after.columns, seed: 9, in: context.arena)
+        store.zeroGradients()
+        zero.backward(dy, context: context)
+        #expect((0..<c).allSatisfy { zero.characterEmbedding.gradient[pad, $0] == 0 })
+        #expect((0..<c).contains { zero.characterEmbedding.gradient[Int(CharacterIDs.beginOfWord), $0] != 0 })
+    }
+
+    private func smallCharCNN(activation: CharCNNConfiguration.Activation, projects: Bool,
+                              padding: CharCNNConfiguration.PaddingEmbedding) -> CharCNNEncoder<Double> {
         var configuration = CharCNNConfiguration()
         configuration.characterEmbeddingSize = 3
         configuration.filters = [.init(1, 2), .init(2, 3), .init(3, 2)]
@@ -47,14 +85,10 @@ struct ComponentGradientTests {
         configuration.highwayLayers = 2
         configuration.projects = projects
         configuration.outputSize = projects ? 4 : 7   // without a projection: the 7 filters (Kim et al. 2016)
+        configuration.paddingEmbedding = padding
         let table = CharacterTable(tokens: [.sentenceEnd, .sentenceStart, .word("ab"), .word("cab"), .word("bébé")],
                                    maxCharacters: 6)
-        let encoder = CharCNNEncoder<Double>(configuration: configuration, characters: table, initScale: 0.6)
-        let ids: [Int32] = [2, 4, 3, 0, 1, 4]
-        let check = GradientCheck.layer(encoder.parameters, input: Arena().matrix(1, 1), checkInput: false,
-                               forward: { _, c in encoder.forward(ids: ids, count: ids.count, context: c) },
-                               backward: { encoder.backward($0, context: $1); return nil })
-        #expect(check.failures.isEmpty && check.checked > 150, "\(check.summary)")
+        return CharCNNEncoder<Double>(configuration: configuration, characters: table, initScale: 0.6)
     }
 
     @Test(arguments: [

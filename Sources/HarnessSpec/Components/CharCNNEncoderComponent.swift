@@ -22,6 +22,9 @@ extension Component where Product == any TokenEncoderComponent {
             c.outputSize = c.filterTotal
         }
         c.maxCharacterCount = r.int("max_characters", default: 50, range: 3...1000, doc: "characters per token, markers included")
+        c.paddingEmbedding = CharCNNConfiguration.PaddingEmbedding(
+            rawValue: r.choice("padding_embedding", of: ["trained", "zero"], default: "trained",
+                               doc: "the padding character's embedding: trained (bilm-tf) or held at zero (Kim et al. 2016)") ?? "trained") ?? .trained
         if let widest = c.filters.map(\.width).max(), widest > c.maxCharacterCount {
             r.source.error("filter width \(widest) exceeds max_characters \(c.maxCharacterCount)", at: r.valueLocation(of: "filters"))
         }
