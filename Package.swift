@@ -186,19 +186,19 @@ let package = Package(
         ),
         .testTarget(
             name: "HarnessSpecTests",
-            dependencies: ["HarnessSpec", "HarnessModel", "HarnessKernels", "HarnessTraining"]
+            dependencies: ["HarnessSpec", "HarnessModel", "HarnessKernels", "HarnessTraining", "HarnessTestSupport"]
         ),
         .testTarget(
             name: "HarnessDataTests",
-            dependencies: ["HarnessData", "HarnessModel", "HarnessKernels"]
+            dependencies: ["HarnessData", "HarnessModel", "HarnessKernels", "HarnessTestSupport"]
         ),
         .testTarget(
             name: "HarnessTrainingTests",
-            dependencies: ["HarnessTraining", "HarnessSpec", "HarnessData", "HarnessModel", "HarnessKernels", "harness"]
+            dependencies: ["HarnessTraining", "HarnessSpec", "HarnessData", "HarnessModel", "HarnessKernels", "harness", "HarnessTestSupport"]
         ),
         .testTarget(
             name: "HarnessReportsTests",
-            dependencies: ["HarnessReports", "HarnessTraining", "HarnessSpec", "HarnessModel", "harness"]
+            dependencies: ["HarnessReports", "HarnessTraining", "HarnessSpec", "HarnessModel", "harness", "HarnessTestSupport"]
         ),
         .testTarget(
             name: "HarnessEmbeddingsTests",
@@ -208,7 +208,7 @@ let package = Package(
             name: "HarnessELMoTests",
             // harness: the tests run `harness import-elmo` and `harness embed` as a user would.
             dependencies: ["HarnessELMo", "HarnessEmbeddings", "HarnessTraining", "HarnessSpec", "HarnessData", "HarnessModel",
-                           "HarnessKernels", "harness"]
+                           "HarnessKernels", "harness", "HarnessTestSupport"]
         ),
         .testTarget(
             // Builds Examples/layer-norm-lstm against a tagged clone (tools/test-example).

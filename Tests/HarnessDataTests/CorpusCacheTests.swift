@@ -2,6 +2,7 @@ import Foundation
 import HarnessKernels
 @testable import HarnessData
 import HarnessModel
+import HarnessTestSupport
 import Testing
 
 /// The corpus cache (issue #20): the text read once, in blocks, into ids on disk that
@@ -9,7 +10,7 @@ import Testing
 /// whole (`TextFile.read` + `Vocabulary` + `encode`), whatever the block boundaries.
 struct CorpusCacheTests {
     /// A fresh cache folder per test: tests never share or leave entries in the user's cache.
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("harness-cache-\(UUID().uuidString)").path
+    let root = TestFolder.make("cache")
 
     /// Awkward text: CRLF, blank lines, tabs and vertical tabs, multibyte tokens, the
     /// literal `<eos>`, a token repeated across blocks and a last line without its newline.

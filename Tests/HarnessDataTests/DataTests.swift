@@ -2,13 +2,12 @@ import Foundation
 import HarnessKernels
 @testable import HarnessData
 import HarnessModel
+import HarnessTestSupport
 import Testing
 
 /// Writes `text` (or raw bytes) to a fresh temporary file and returns its path.
 func temporaryFile(_ text: String? = nil, bytes: [UInt8]? = nil, name: String = "file.txt") -> String {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("harness-tests-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    let path = folder.appendingPathComponent(name).path
+    let path = TestFolder.make("data") + "/" + name
     precondition(FileManager.default.createFile(atPath: path, contents: Data(bytes ?? Array((text ?? "").utf8))), "cannot write \(path)")
     return path
 }

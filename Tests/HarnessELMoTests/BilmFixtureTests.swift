@@ -5,6 +5,7 @@ import HarnessKernels
 import HarnessModel
 import HarnessSpec
 import HarnessTraining
+import HarnessTestSupport
 import Testing
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -15,11 +16,7 @@ let fixture = packageRoot.deletingLastPathComponent().appendingPathComponent("sh
 let fixtureMissing = "the bilm-tf fixture is not at \(fixture) (../shared/fixtures/bilm-tf beside the repository)"
 let fixtureExists = FileManager.default.fileExists(atPath: fixture + "/lm_weights.hdf5")
 
-func temporaryFolder() -> String {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("harness-elmo-\(UUID().uuidString)").path
-    try! FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    return folder
-}
+func temporaryFolder() -> String { TestFolder.make("elmo") }
 
 /// Runs the built `harness` next to this test bundle; standard error through a file.
 func harness(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {

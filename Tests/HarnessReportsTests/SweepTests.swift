@@ -6,16 +6,13 @@ import FoundationXML
 import HarnessModel
 import HarnessSpec
 import HarnessTraining
+import HarnessTestSupport
 import Testing
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let harness = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appendingPathComponent("harness").path
 
-func temporaryFolder() -> String {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("harness-sweep-\(UUID().uuidString)").path
-    try! FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    return folder
-}
+func temporaryFolder() -> String { TestFolder.make("reports") }
 
 /// A sweep over the smoke spec (corpus path made absolute), one short epoch per point.
 func sweep(_ axes: String, name: String = "t") throws -> SweepSpec {

@@ -1,6 +1,7 @@
 import Foundation
 @testable import HarnessSpec
 import HarnessTraining
+import HarnessTestSupport
 import Testing
 
 /// Bad specs, each with the exact first line the user sees (`file:line:col: error: …`).
@@ -187,7 +188,7 @@ struct SpecErrorTests {
     }
 
     @Test func oversizedAndDirectorySpecFilesAreRefusedUnread() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("harness-spec-\(UUID().uuidString)").path
+        let folder = TestFolder.make("spec")
         try FileManager.default.createDirectory(atPath: folder + "/dir.yaml", withIntermediateDirectories: true)
         let big = folder + "/big.yaml"
         _ = FileManager.default.createFile(atPath: big, contents: Data(repeating: 0x23, count: SpecLoader.maximumFileSize + 1))

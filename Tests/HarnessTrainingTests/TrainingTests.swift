@@ -3,16 +3,13 @@ import HarnessData
 import HarnessKernels
 import HarnessModel
 import HarnessSpec
+import HarnessTestSupport
 @testable import HarnessTraining
 import Testing
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-func temporaryFolder() -> String {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("harness-tests-\(UUID().uuidString)").path
-    try! FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    return folder
-}
+func temporaryFolder() -> String { TestFolder.make("training") }
 
 /// The smoke spec with its corpus path made absolute (tests may run from anywhere).
 func smokeSpec() throws -> ExperimentSpec {
