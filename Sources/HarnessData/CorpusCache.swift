@@ -10,7 +10,10 @@ import SystemPackage
 ///   modification time (ns) and inode, `max_train_tokens`, and the vocabulary's recipe
 ///   (`min_count`, `max_size`, `<bos>`) or, for a given vocabulary, its tokens. Editing a
 ///   file changes its modification time and so the key, as for `make`; a stale folder is
-///   never read, only left behind (delete the cache folder to reclaim the space).
+///   never read. Each build removes the stale folders this machine built: those whose
+///   shards were since edited, replaced or deleted (their key can never come again), so an
+///   edited corpus does not pile up copies (the folders of other machines sharing the
+///   cache, whose paths may be local to them, and of earlier harnesses, are left).
 /// - The folder: `$HARNESS_CACHE_DIR`, else `$XDG_CACHE_HOME/lm-harness/corpora`, else
 ///   `~/.cache/lm-harness/corpora`. It is built in a temporary folder and renamed into
 ///   place, so a run killed while building leaves no half cache (the next build deletes
@@ -60,15 +63,17 @@ public enum CorpusCache {
     /// - Parameter blockSize: bytes read at a time (tests make it small).
     public static func load(shards: [String], maxTokens: Int?, vocabulary source: VocabularySource,
                             root: String = CorpusCache.root, blockSize: Int = 8 << 20) throws -> Entry {
-        let key = try self.key(shards: shards, maxTokens: maxTokens, vocabulary: source)
+        let sources = try self.sources(of: shards)
+        let key = self.key(sources: sources, maxTokens: maxTokens, vocabulary: source)
         let folder = root + "/" + key
         if let entry = try? open(folder) { return entry }
         try? FileManager.default.removeItem(atPath: folder)   // unreadable or incomplete: rebuild
         try makeFolder(root)
         removeAbandonedBuilds(in: root)
+        removeStaleEntries(in: root)
         let temporary = root + "/.building-\(key.prefix(16))-\(getpid())@\(Self.host)-\(UInt32.random(in: 0 ... .max))"
         defer { try? FileManager.default.removeItem(atPath: temporary) }
-        try build(shards: shards, maxTokens: maxTokens, vocabulary: source, into: temporary, blockSize: blockSize)
+        try build(shards: shards, sources: sources, maxTokens: maxTokens, vocabulary: source, into: temporary, blockSize: blockSize)
         if rename(temporary, folder) != 0 && errno != ENOTEMPTY && errno != EEXIST {
             throw DataError("cannot move the built corpus cache into place: \(String(cString: strerror(errno)))", file: folder)
         }
@@ -79,17 +84,34 @@ public enum CorpusCache {
 
     // MARK: Key
 
-    static func key(shards: [String], maxTokens: Int?, vocabulary source: VocabularySource) throws -> String {
-        var description = "lm-harness corpus cache \(format)\n"
-        for path in shards {
+    /// One line per shard: "shard", its path, size, modification time (ns) and inode,
+    /// tab-separated; what the key hashes of each file, and what tells a stale entry.
+    /// - Throws: `DataError` for a missing, unreadable or directory shard.
+    static func sources(of shards: [String]) throws -> [String] {
+        try shards.map { path in
             var status = stat()
             guard stat(path, &status) == 0 else {
                 throw DataError(errno == ENOENT ? "file does not exist" : "file is not readable: \(String(cString: strerror(errno)))", file: path)
             }
             guard status.st_mode & S_IFMT != S_IFDIR else { throw DataError("expected a text file, found a directory", file: path) }
             guard access(path, R_OK) == 0 else { throw DataError("file is not readable", file: path) }
-            description += "shard\t\(path)\t\(status.st_size)\t\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)\t\(status.st_ino)\n"
+            return source(path, status)
         }
+    }
+
+    private static func source(_ path: String, _ status: stat) -> String {
+        "shard\t\(path)\t\(status.st_size)\t\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)\t\(status.st_ino)"
+    }
+
+    /// Whether `path` is still the file that `line` (its `sources` line) describes.
+    private static func isUnchanged(_ path: String, since line: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 && source(path, status) == line
+    }
+
+    static func key(sources: [String], maxTokens: Int?, vocabulary source: VocabularySource) -> String {
+        var description = "lm-harness corpus cache \(format)\n"
+        for line in sources { description += line + "\n" }
         description += "max_tokens\t\(maxTokens.map(String.init) ?? "all")\n"
         switch source {
         case .build(let minCount, let maxSize, let bos):
@@ -118,9 +140,12 @@ public enum CorpusCache {
         /// Entries of `vocabulary.tsv`: every id in `ids.bin` is below it.
         var vocabularySize: Int
         var buildSeconds: Double
+        /// `sources` when built, and the machine that built it (absent in entries of earlier harnesses).
+        var sources: [String]?
+        var host: String?
     }
 
-    private static func build(shards: [String], maxTokens: Int?, vocabulary source: VocabularySource, into folder: String,
+    private static func build(shards: [String], sources: [String], maxTokens: Int?, vocabulary source: VocabularySource, into folder: String,
                               blockSize: Int) throws {
         let start = Date()
         try makeFolder(folder)
@@ -196,7 +221,7 @@ public enum CorpusCache {
         }
         let meta = Meta(format: format, shards: shards, extents: extents.map { [$0.tokens.lowerBound, $0.tokens.upperBound, $0.lines.lowerBound, $0.lines.upperBound] },
                         tokens: scanner.position, lines: scanner.lines, checksums: checksums, vocabularySize: vocabulary.count,
-                        buildSeconds: Date().timeIntervalSince(start))
+                        buildSeconds: Date().timeIntervalSince(start), sources: sources, host: host)
         try writing(folder) {
             try Data(tsv.utf8).write(to: URL(fileURLWithPath: folder + "/" + vocabularyFile))
             try JSONEncoder().encode(meta).write(to: URL(fileURLWithPath: folder + "/" + metaFile))
@@ -217,6 +242,32 @@ public enum CorpusCache {
                   kill(pid, 0) != 0 && errno == ESRCH else { continue }
             try? FileManager.default.removeItem(atPath: root + "/" + name)
         }
+    }
+
+    /// Deletes the entries this machine built whose shards changed since (another size,
+    /// modification time or inode: edited or replaced) or are gone: no key can name them
+    /// again. An entry of an earlier harness (no `sources` in its meta.json) goes when one of
+    /// its shards is gone; entries of other machines, and folders without a readable
+    /// meta.json (a build in progress has none), are kept.
+    private static func removeStaleEntries(in root: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where isKey(name) {
+            let folder = root + "/" + name
+            guard let data = FileManager.default.contents(atPath: folder + "/" + metaFile),
+                  let meta = try? JSONDecoder().decode(Meta.self, from: data), (meta.host ?? host) == host else { continue }
+            let stale: Bool
+            if let sources = meta.sources {
+                guard sources.count == meta.shards.count else { continue }
+                stale = zip(meta.shards, sources).contains { !isUnchanged($0, since: $1) }
+            } else {
+                stale = meta.shards.contains { !FileManager.default.fileExists(atPath: $0) }
+            }
+            if stale { try? FileManager.default.removeItem(atPath: folder) }
+        }
+    }
+
+    /// Whether `name` is an entry's folder name: 32 lower-case hex digits.
+    private static func isKey(_ name: String) -> Bool {
+        name.utf8.count == 32 && name.utf8.allSatisfy { (0x30 ... 0x39).contains($0) || (0x61 ... 0x66).contains($0) }
     }
 
     /// This machine's name, in the names of its builds' temporary folders.

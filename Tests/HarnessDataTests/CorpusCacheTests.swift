@@ -97,6 +97,7 @@ struct CorpusCacheTests {
         try "four five six\n".write(toFile: path, atomically: false, encoding: .utf8)
         let edited = try cached([path])
         #expect(edited.built && edited.folder != first.folder)
+        #expect(!FileManager.default.fileExists(atPath: first.folder), "the edited file's old entry is removed by the next build")
         #expect(try edited.corpus.ids(0 ..< 4).map { edited.vocabulary.tokens[Int($0)] } == ["four", "five", "six", "<eos>"])
         // Another vocabulary recipe is another entry too.
         #expect(try cached([path], bos: true).folder != edited.folder)
@@ -128,6 +129,37 @@ struct CorpusCacheTests {
         try (lines.dropLast().joined(separator: "\n") + "\n").write(toFile: vocabulary, atomically: true, encoding: .utf8)
         let rebuilt = try cached([path])
         #expect(rebuilt.built && rebuilt.vocabulary.count == lines.count)
+    }
+
+    @Test func aBuildRemovesTheEntriesOfChangedOrDeletedFilesAndNothingElse() throws {
+        let kept = temporaryFile("kept corpus\n"), deleted = temporaryFile("deleted corpus\n")
+        let replaced = temporaryFile("replaced corpus\n")
+        let keptEntry = try cached([kept]), deletedEntry = try cached([deleted]), replacedEntry = try cached([replaced])
+        let twoShards = try cached([kept, deleted])
+        try FileManager.default.removeItem(atPath: deleted)
+        try FileManager.default.removeItem(atPath: replaced)
+        #expect(FileManager.default.createFile(atPath: replaced, contents: Data("replaced corpus\n".utf8)))   // same text, a new file
+        // Entries this test leaves alone: another machine's (its paths may be local to it), one of an
+        // earlier harness whose shards exist, and folders without a readable meta.json.
+        func copy(_ entry: CorpusCache.Entry, as name: String, editing: (inout [String: Any]) -> Void) throws -> String {
+            let folder = root + "/" + name
+            try FileManager.default.copyItem(atPath: entry.folder, toPath: folder)
+            var meta = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/meta.json"))) as! [String: Any]
+            editing(&meta)
+            try JSONSerialization.data(withJSONObject: meta).write(to: URL(fileURLWithPath: folder + "/meta.json"))
+            return folder
+        }
+        let otherMachine = try copy(deletedEntry, as: String(repeating: "a", count: 32)) { $0["host"] = "other-node" }
+        let earlierHarness = try copy(keptEntry, as: String(repeating: "b", count: 32)) { $0["sources"] = nil; $0["host"] = nil }
+        let earlierHarnessDeleted = try copy(deletedEntry, as: String(repeating: "c", count: 32)) { $0["sources"] = nil; $0["host"] = nil }
+        let noMeta = root + "/" + String(repeating: "d", count: 32)
+        try FileManager.default.createDirectory(atPath: noMeta, withIntermediateDirectories: true)
+
+        _ = try cached([temporaryFile("a new corpus\n")])
+        let exists = { FileManager.default.fileExists(atPath: $0) }
+        #expect(exists(keptEntry.folder) && exists(otherMachine) && exists(earlierHarness) && exists(noMeta))
+        #expect(!exists(deletedEntry.folder) && !exists(replacedEntry.folder) && !exists(twoShards.folder) && !exists(earlierHarnessDeleted))
+        #expect(try !cached([kept]).built)
     }
 
     @Test func aBuildKilledHalfwayLeavesNothingBehind() throws {
