@@ -19,6 +19,7 @@ public struct CharCNNConfiguration: TokenEncoderComponent, Equatable {
     public var outputSize = 256
     /// K, characters per token with the begin- and end-of-word markers.
     public var maxCharacterCount = 50
+    /// `padding_embedding`: how the padding character is embedded.
     public var paddingEmbedding = PaddingEmbedding.trained
 
     public struct Filter: Sendable, Equatable {
