@@ -12,8 +12,9 @@ import SystemPackage
 ///   file changes its modification time and so the key, as for `make`; a stale folder is
 ///   never read. Each build removes the stale folders this machine built: those whose
 ///   shards were since edited, replaced or deleted (their key can never come again), so an
-///   edited corpus does not pile up copies (the folders of other machines sharing the
-///   cache, whose paths may be local to them, and of earlier harnesses, are left).
+///   edited corpus does not pile up copies. Folders of other machines sharing the cache
+///   are left (their paths may be local to them); those of earlier harnesses, which did
+///   not record the files' state, go only when a shard is gone.
 /// - The folder: `$HARNESS_CACHE_DIR`, else `$XDG_CACHE_HOME/lm-harness/corpora`, else
 ///   `~/.cache/lm-harness/corpora`. It is built in a temporary folder and renamed into
 ///   place, so a run killed while building leaves no half cache (the next build deletes
