@@ -77,7 +77,9 @@ struct HarnessCommand: ParsableCommand {
 /// In a data-parallel run (`communicator.size` > 1) every process stops on an error:
 /// rank 0 prints it as one process would, the others name their rank, and the error ends
 /// the whole job (`Communicator.abort`), so that no process waits forever for one that
-/// stopped. An interruption, which the processes agree on (`RunError.interrupted`, or an
+/// stopped. A spec error, the same on every process (each reads the same file), is
+/// printed by rank 0 alone: the others wait for its abort (5 s at most) rather than race
+/// it, since the first abort kills every process, the one about to print included. An interruption, which the processes agree on (`RunError.interrupted`, or an
 /// `ExitCode` thrown on every process), ends each process normally, rank 0 printing it.
 enum Exit {
     static func run(communicator: any Communicator = SingleProcess(), _ body: () throws -> Void) throws {
@@ -92,6 +94,11 @@ enum Exit {
             }
             if error is ExitCode { throw error }
             let (code, message) = ExitStatus.of(error) ?? (ExitStatus.failedRun, "error: \(error)")
+            if communicator.rank != 0 && error is SpecErrors {
+                // Rank 0 reads the same file, prints the same errors and ends the job: leave
+                // the message to it, and speak (below) only if it has not done so in 5 s.
+                Thread.sleep(forTimeInterval: 5)
+            }
             if communicator.rank == 0 || !interrupted {
                 let prefix = communicator.rank == 0 ? "" : "rank \(communicator.rank) of \(communicator.size): "
                 FileHandle.standardError.write(Data((prefix + message + "\n").utf8))
