@@ -79,8 +79,9 @@ struct HarnessCommand: ParsableCommand {
 /// the whole job (`Communicator.abort`), so that no process waits forever for one that
 /// stopped. A spec error, the same on every process (each reads the same file), is
 /// printed by rank 0 alone: the others wait for its abort (5 s at most) rather than race
-/// it, since the first abort kills every process, the one about to print included. An interruption, which the processes agree on (`RunError.interrupted`, or an
-/// `ExitCode` thrown on every process), ends each process normally, rank 0 printing it.
+/// it, since the first abort kills every process, the one about to print included. An
+/// interruption, which the processes agree on (`RunError.interrupted`, or an `ExitCode`
+/// thrown on every process), ends each process normally, rank 0 printing it.
 enum Exit {
     static func run(communicator: any Communicator = SingleProcess(), _ body: () throws -> Void) throws {
         do {

@@ -199,8 +199,8 @@ struct DataParallelTests {
         #expect(abs(x - y) / x <= 1e-4, "\(x) vs \(y)")
     }
 
-    /// A spec error stops every process, printed once, by rank 0; another command than `run` refuses several processes; a batch the
-    /// processes cannot share is refused by name.
+    /// A spec error stops every process, printed once, by rank 0; another command than
+    /// `run` refuses several processes; a batch the processes cannot share is refused by name.
     @Test func errorsEndEveryProcessWithTheirMessage() throws {
         let folder = temporaryFolder(), spec = folder + "/spec.yaml"
         ResumeTests.write(ResumeTests.spec("stream").replacingOccurrences(of: "type: sgd", with: "type: sgdd"), to: spec)
@@ -220,6 +220,11 @@ struct DataParallelTests {
         #expect(many.error.contains("\(spec):") && many.error.contains("error: 'data.batching.batch_size' is 4, fewer sequences than "
                                     + "the 5 processes that share every batch"), "\(many.error)")
         #expect(many.error.contains("raise it to at least 5, or run fewer processes"), "\(many.error)")
+        // eval_batch_size is named too; each printed once: the other four processes leave these spec errors to rank 0.
+        for key in ["'data.batching.batch_size' is 4", "'data.eval_batch_size' is 4"] {
+            #expect(many.error.components(separatedBy: key).count == 2, "\(key): \(many.error)")
+        }
+        #expect(!many.error.contains(" of 5: "), "\(many.error)")
         // A spec error: refused before the run folder (and its lock) exists.
         #expect(!FileManager.default.fileExists(atPath: folder + "/runs"))
     }
