@@ -198,6 +198,10 @@ public final class ParameterStore<T: Scalar> {
 
     /// Zeroes the gradients a step may have written: all of them, except the untouched
     /// rows of row-sparse parameters (already zero).
+    /// Specialized: unspecialized, the fill ran through a value witness per element (3 %
+    /// of config A's step at two threads).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     public func zeroGradients() {
         forEachGradientRange { gradients.baseAddress!.advanced(by: $0.lowerBound).update(repeating: 0, count: $0.count) }
         blocks.clearTouched()
