@@ -6,9 +6,13 @@ weights and print each step's loss, to compare with the harness's own steps
 
 CHECKPOINT: a harness weights file (best.ckpt of a run trained with a learning rate of
 1e-30: its initial weights); VOCABULARY: that run's vocabulary.txt. Forward models on
-stream batching: word or char-CNN encoder, nn.LSTM (two biases) or --cell custom (one
-bias), full softmax. --exact-norm: the global norm for clipping summed in float64. With
---valid, the last line is the validation perplexity after the steps."""
+stream batching: word or char-CNN encoder, nn.LSTM (two biases), --cell custom (one
+bias) or --cell gru (nn.GRU), full softmax. --exact-norm: the global norm for clipping
+summed in float64. --load GROUPS: only these of the harness's weights (comma-separated:
+encoder, lstm, lstm-weights, lstm-biases, output; the rest the peer's own draws);
+--shuffle: each weight matrix's entries permuted; --numpy-init SEED: every parameter
+from numpy instead. With --valid, the last line is the validation perplexity after the
+steps."""
 import json
 import struct
 import sys
@@ -45,18 +49,23 @@ def load_weights(model, weights, rows, groups):
             model.softmax_b.copy_(weights["output.bias"][0][rows])
         if "encoder" in groups:
             load_encoder(model.encoder, weights, rows)
-        for i, layer in enumerate(model.stacks[0].layers if "lstm" in groups else []):
+        # "lstm": the recurrent layers (LSTM or GRU) whole; "lstm-weights", "lstm-biases": a part.
+        weights_too, biases_too = groups & {"lstm", "lstm-weights"}, groups & {"lstm", "lstm-biases"}
+        for i, layer in enumerate(model.stacks[0].layers):
             name = f"forward.layer{i}"
-            if isinstance(layer, tb.TorchLSTMLayer):
-                lstm = layer.lstm
-                lstm.weight_ih_l0.copy_(weights[name + ".input_weight"])
-                lstm.weight_hh_l0.copy_(weights[name + ".recurrent_weight"])
-                lstm.bias_ih_l0.copy_(weights[name + ".bias"][0])
-                lstm.bias_hh_l0.copy_(weights[name + ".recurrent_bias"][0])
+            if isinstance(layer, (tb.TorchGRULayer, tb.TorchLSTMLayer)):
+                # nn.GRU and nn.LSTM: the harness's two biases are bias_ih and bias_hh.
+                gru = isinstance(layer, tb.TorchGRULayer)
+                rnn = layer.gru if gru else layer.lstm
+                pairs = [(weights_too, rnn.weight_ih_l0, ".input_weight"), (weights_too, rnn.weight_hh_l0, ".recurrent_weight"),
+                         (biases_too, rnn.bias_ih_l0, ".input_bias" if gru else ".bias"),
+                         (biases_too, rnn.bias_hh_l0, ".recurrent_bias")]
             else:
-                layer.w_ih.weight.copy_(weights[name + ".input_weight"])
-                layer.w_ih.bias.copy_(weights[name + ".bias"][0])
-                layer.w_hh.weight.copy_(weights[name + ".recurrent_weight"])
+                pairs = [(weights_too, layer.w_ih.weight, ".input_weight"), (biases_too, layer.w_ih.bias, ".bias"),
+                         (weights_too, layer.w_hh.weight, ".recurrent_weight")]
+            for wanted, target, key in pairs:
+                if wanted:
+                    target.copy_(weights[name + key].view_as(target))
 
 
 def load_encoder(encoder, weights, rows):

@@ -113,10 +113,10 @@ struct ComponentGradientTests {
         }
     }
 
-    @Test(arguments: [5, 17])   // 17: a SIMD tail in the gate kernels
-    func gru(hidden: Int) {
+    @Test(arguments: [(5, BiasInit.zeros), (17, .zeros), (5, .uniform)])   // 17: a SIMD tail in the gate kernels
+    func gru(hidden: Int, biasInit: BiasInit) {
         let arena = Arena()
-        let layer = GRULayer<Double>("gru", inputSize: 3, hiddenSize: hidden, initScale: 0.7)
+        let layer = GRULayer<Double>("gru", inputSize: 3, hiddenSize: hidden, biasInit: biasInit, initScale: 0.7)
         let steps = 4, batch = 2
         // Per-timestep products through BLAS, then through PackedMatrix with every kernel variant this CPU runs.
         for variant in [nil] + KernelVariant.runnable {

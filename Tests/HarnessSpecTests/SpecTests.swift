@@ -62,6 +62,38 @@ struct SpecRoundTripTests {
         #expect(bad?.errors.first?.note == "expected one of: zeros, uniform")
     }
 
+    /// The GRU's `bias_init`: its biases start at zero (TensorFlow's GRU) unless asked to
+    /// start as the PyTorch peer's, in U(±init_scale); under Adam the zero start stalls the
+    /// peer too (README, "Agreement with PyTorch").
+    @Test func theGRUBiasesStartAtZeroOrUniform() throws {
+        for (key, expected) in [("", BiasInit.zeros), (", bias_init: uniform", .uniform)] {
+            let text = SpecErrorTests.base.replacingOccurrences(of: "{type: lstm-projected, layers: 2, hidden: 16, projection: 8}",
+                                                                with: "{type: gru, layers: 2, hidden: 16\(key)}")
+            #expect(text != SpecErrorTests.base)
+            let spec = try SpecLoader.parse(text, file: "s.yaml", defaultName: "base")
+            #expect(spec.model.recurrent.isEqual(to: GRUComponent(layers: 2, hiddenSize: 16, residual: false, biasInit: expected)))
+            var g = SeededGenerator(seed: 1)
+            let model = BiLM<Float>(spec.model.configuration(vocabularySize: 50), generator: &g)
+            let scale = Float(spec.model.initScale)
+            for layer in 0 ..< 2 {
+                for name in ["input_bias", "recurrent_bias"] {
+                    let bias = try #require(model.store.parameter(named: "forward.layer\(layer).\(name)"))
+                    let values = (0 ..< bias.count).map { bias.value.base[$0] }
+                    #expect(values.count == 48)
+                    #expect(expected == .zeros ? values.allSatisfy { $0 == 0 } : values.allSatisfy { abs($0) <= scale } && Set(values).count > 40,
+                            "forward.layer\(layer).\(name)")
+                }
+            }
+        }
+        let bad = #expect(throws: SpecErrors.self) {
+            try SpecLoader.parse(SpecErrorTests.base.replacingOccurrences(of: "{type: lstm-projected, layers: 2, hidden: 16, projection: 8}",
+                                                                         with: "{type: gru, hidden: 16, bias_init: ones}"),
+                                 file: "s.yaml", defaultName: "base")
+        }
+        #expect(bad?.errors.first?.message == "unknown bias_init 'ones' for 'model.recurrent'")
+        #expect(bad?.errors.first?.note == "expected one of: zeros, uniform")
+    }
+
     @Test func theHashChangesWithTheSpecButNotWithComments() throws {
         let a = try SpecLoader.parse(SpecErrorTests.base, file: "a.yaml")
         let b = try SpecLoader.parse("# a comment\n" + SpecErrorTests.base, file: "b.yaml")

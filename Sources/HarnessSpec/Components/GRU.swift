@@ -8,11 +8,15 @@ public struct GRUComponent: RecurrentComponent, Equatable {
     public var layers: Int
     public var hiddenSize: Int
     public var residual: Bool
+    /// How b_x and b_h start: zeros (TensorFlow's GRU cells) or U(±init_scale), as the
+    /// PyTorch peer draws every parameter (`nn.GRU` itself draws them from U(±1/√H)).
+    public var biasInit: BiasInit
 
-    public init(layers: Int, hiddenSize: Int, residual: Bool) {
+    public init(layers: Int, hiddenSize: Int, residual: Bool, biasInit: BiasInit = .zeros) {
         self.layers = layers
         self.hiddenSize = hiddenSize
         self.residual = residual
+        self.biasInit = biasInit
     }
 
     public var type: String { "gru" }
@@ -21,7 +25,7 @@ public struct GRUComponent: RecurrentComponent, Equatable {
 
     public func makeLayer<T: Scalar>(_ name: String, index: Int, inputSize: Int, weightDrop: Double,
                                      initScale: Double) -> any RecurrentLayer<T> {
-        GRULayer<T>(name, inputSize: inputSize, hiddenSize: hiddenSize, initScale: initScale)
+        GRULayer<T>(name, inputSize: inputSize, hiddenSize: hiddenSize, biasInit: biasInit, initScale: initScale)
     }
 
     /// 3H·(D + H): the three gates' input and hidden products.
@@ -32,7 +36,10 @@ extension Component where Product == any RecurrentComponent {
     static let gru = Component("gru", summary: "GRU layers (Cho et al. 2014), PyTorch nn.GRU's equations") { r in
         GRUComponent(layers: r.int("layers", default: 2, range: 1...16, doc: "stacked layers"),
                      hiddenSize: r.int("hidden", default: nil, range: 1...65_536, doc: "state size H"),
-                     residual: r.bool("residual", default: false, doc: "add each layer's input from layer 2 on"))
+                     residual: r.bool("residual", default: false, doc: "add each layer's input from layer 2 on"),
+                     biasInit: BiasInit(rawValue: r.choice("bias_init", of: BiasInit.allCases.map(\.rawValue), default: "zeros",
+                                                           doc: "the biases' start: zeros (TensorFlow's GRU) or uniform in "
+                                                               + "±model.init_scale (the PyTorch peer's nn.GRU)") ?? "") ?? .zeros)
     }
 }
 
@@ -65,14 +72,16 @@ public final class GRULayer<T: Scalar>: RecurrentLayer {
     private var hiddenN: Matrix<T>!    // (T·B, H): nₕ = h_{t−1}·W_hnᵀ + b_hn
     private var outputs: Matrix<T>!    // ((T+1)·B, H): block 0 = h_{−1}, block t+1 = h_t
 
-    public init(_ name: String, inputSize: Int, hiddenSize: Int, initScale: Double) {
+    /// `biasInit`: b_x and b_h zero, or drawn from U(±`initScale`) after the weights.
+    public init(_ name: String, inputSize: Int, hiddenSize: Int, biasInit: BiasInit = .zeros, initScale: Double) {
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
         inputWeight = Parameter("\(name).input_weight", rows: 3 * hiddenSize, columns: inputSize, initializer: .uniform(scale: initScale))
         recurrentWeight = Parameter("\(name).recurrent_weight", rows: 3 * hiddenSize, columns: hiddenSize,
                                     initializer: .uniform(scale: initScale))
-        inputBias = Parameter("\(name).input_bias", rows: 1, columns: 3 * hiddenSize, initializer: .piecewise([.init(3 * hiddenSize, 0)]))
-        recurrentBias = Parameter("\(name).recurrent_bias", rows: 1, columns: 3 * hiddenSize, initializer: .piecewise([.init(3 * hiddenSize, 0)]))
+        let bias: Initializer = biasInit == .uniform ? .uniform(scale: initScale) : .piecewise([.init(3 * hiddenSize, 0)])
+        inputBias = Parameter("\(name).input_bias", rows: 1, columns: 3 * hiddenSize, initializer: bias)
+        recurrentBias = Parameter("\(name).recurrent_bias", rows: 1, columns: 3 * hiddenSize, initializer: bias)
     }
 
     public var outputSize: Int { hiddenSize }
