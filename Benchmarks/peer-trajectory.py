@@ -7,7 +7,7 @@ weights and print each step's loss, to compare with the harness's own steps
 CHECKPOINT: a harness weights file (best.ckpt of a run trained with a learning rate of
 1e-30: its initial weights); VOCABULARY: that run's vocabulary.txt. Forward models on
 stream batching: word or char-CNN encoder, nn.LSTM (two biases), --cell custom (one
-bias) or --cell gru (nn.GRU), full softmax. --exact-norm: the global norm for clipping
+bias) or --cell gru (nn.GRU), full or adaptive softmax. --exact-norm: the global norm for clipping
 summed in float64. --load GROUPS: only these of the harness's weights (comma-separated:
 encoder, lstm, lstm-weights, lstm-biases, output; the rest the peer's own draws);
 --shuffle: each weight matrix's entries permuted; --numpy-init SEED: every parameter
@@ -44,7 +44,9 @@ def read_checkpoint(path):
 def load_weights(model, weights, rows, groups):
     """Copies the harness's weights of `groups` into the peer's model; `rows[i]` is the harness row of peer word id i."""
     with torch.no_grad():
-        if "output" in groups:
+        if "output" in groups and model.adaptive is not None:
+            load_adaptive(model.adaptive, weights, rows)
+        elif "output" in groups:
             model.softmax_w.copy_(weights["output.weight"][rows])
             model.softmax_b.copy_(weights["output.bias"][0][rows])
         if "encoder" in groups:
@@ -66,6 +68,23 @@ def load_weights(model, weights, rows, groups):
             for wanted, target, key in pairs:
                 if wanted:
                     target.copy_(weights[name + key].view_as(target))
+
+
+def load_adaptive(adaptive, weights, rows):
+    """nn.AdaptiveLogSoftmaxWithLoss from the harness's (same names and layouts): the head's
+    shortlist rows and each tail's output rows through `rows`, which must keep every word
+    in its cluster (both order words by frequency; a tie across a cutoff would not)."""
+    bounds = [0] + list(adaptive.cutoffs)
+    for start, end in zip(bounds, bounds[1:]):
+        moved = [i for i in range(start, end) if not start <= int(rows[i]) < end]
+        assert not moved, f"words change cluster [{start}, {end}) between the vocabularies: peer ids {moved[:5]}"
+    shortlist = adaptive.shortlist_size
+    head = weights["output.head.weight"]
+    adaptive.head.weight.copy_(torch.cat([head[rows[:shortlist]], head[shortlist:]]))
+    for i, tail in enumerate(adaptive.tail):
+        tail[0].weight.copy_(weights[f"output.tail.{i}.0.weight"])
+        start = bounds[i + 1]
+        tail[1].weight.copy_(weights[f"output.tail.{i}.1.weight"][rows[start:bounds[i + 2]] - start])
 
 
 def load_encoder(encoder, weights, rows):
@@ -130,7 +149,7 @@ def main():
     split = sys.argv.index("--")
     own, a = sys.argv[1:split], tb.parse_args(sys.argv[split + 1:])
     checkpoint, vocabulary, steps, exact = own[0], own[1], int(own[2]), "--exact-norm" in own
-    assert a.direction == "forward" and a.mode == "stream" and a.softmax == "full"
+    assert a.direction == "forward" and a.mode == "stream" and a.softmax in ("full", "adaptive")
     torch.set_num_threads(1)
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
