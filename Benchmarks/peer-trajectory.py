@@ -7,12 +7,12 @@ weights and print each step's loss, to compare with the harness's own steps
 CHECKPOINT: a harness weights file (best.ckpt of a run trained with a learning rate of
 1e-30: its initial weights); VOCABULARY: that run's vocabulary.txt. Forward models on
 stream batching: word or char-CNN encoder, nn.LSTM (two biases), --cell custom (one
-bias) or --cell gru (nn.GRU), full or adaptive softmax. --exact-norm: the global norm for clipping
-summed in float64. --load GROUPS: only these of the harness's weights (comma-separated:
-encoder, lstm, lstm-weights, lstm-biases, output; the rest the peer's own draws);
---shuffle: each weight matrix's entries permuted; --numpy-init SEED: every parameter
-from numpy instead. With --valid, the last line is the validation perplexity after the
-steps."""
+bias) or --cell gru (nn.GRU), full or adaptive softmax. --exact-norm: the global norm
+for clipping summed in float64. --load GROUPS: only these of the harness's weights
+(comma-separated: encoder, lstm, lstm-weights, lstm-biases, output; the rest the peer's
+own draws); --shuffle: each weight matrix's entries permuted; --numpy-init SEED: every
+parameter from numpy instead. With --valid, the last line is the validation perplexity
+after the steps."""
 import json
 import struct
 import sys
