@@ -2,7 +2,7 @@
 weights and print each step's loss, to compare with the harness's own steps
 (`training.log_every: 1`) from the same weights.
 
-    peer_trajectory.py CHECKPOINT VOCABULARY STEPS [--exact-norm] -- <torch_bilm.py arguments>
+    python3 Benchmarks/peer-trajectory.py CHECKPOINT VOCABULARY STEPS [--exact-norm] -- <torch_bilm.py arguments>
 
 CHECKPOINT: a harness weights file (best.ckpt of a run trained with a learning rate of
 1e-30: its initial weights); VOCABULARY: that run's vocabulary.txt. Forward models on
