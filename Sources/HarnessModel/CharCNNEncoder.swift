@@ -3,11 +3,11 @@ import HarnessKernels
 /// The char-CNN's hyperparameters (defaults: ELMo's filters up to width 5, 2 highways).
 /// `char-cnn`: the char-CNN's hyperparameters (Kim et al. 2016; ELMo's defaults).
 public struct CharCNNConfiguration: TokenEncoderComponent, Equatable {
-    public enum Activation: String, Sendable { case tanh, relu }
+    public enum Activation: String, Sendable, CaseIterable { case tanh, relu }
     /// The padding character's embedding: `trained` like every other character (bilm-tf), or
     /// `zero`, a constant zero vector that receives no gradient (Kim et al. 2016's
     /// lstm-char-cnn: "zero-padding vector is always zero", main.lua).
-    public enum PaddingEmbedding: String, Sendable { case trained, zero }
+    public enum PaddingEmbedding: String, Sendable, CaseIterable { case trained, zero }
     public var characterEmbeddingSize = 16
     /// (width, number of filters) pairs.
     public var filters: [Filter] = [.init(1, 32), .init(2, 32), .init(3, 64), .init(4, 128), .init(5, 256)]

@@ -201,8 +201,7 @@ public enum SpecLoader {
     }
 
     private static func readModel(_ r: MappingReader) -> ModelSpec? {
-        let direction = Direction(rawValue: r.choice("direction", of: Direction.allCases.map(\.rawValue),
-                                                     default: "bidirectional", doc: "language models trained") ?? "") ?? .bidirectional
+        let direction = r.choice("direction", default: Direction.bidirectional, doc: "language models trained")
         let encoder = required("token_encoder", of: r, Registries.tokenEncoder)
         let recurrent = required("recurrent", of: r, Registries.recurrent)
         let outputReader = r.mapping("output")
@@ -277,8 +276,7 @@ public enum SpecLoader {
                                                 + "(the plateau schedule's count, PyTorch's ReduceLROnPlateau's)")
         stopping.finish()
         r.record("early_stopping", reader: stopping, doc: "")
-        let loss = LossReduction(rawValue: r.choice("loss", of: LossReduction.allCases.map(\.rawValue), default: "mean",
-                                                    doc: "what is differentiated") ?? "mean") ?? .mean
+        let loss = r.choice("loss", default: LossReduction.mean, doc: "what is differentiated")
         let logEvery = r.int("log_every", default: 100, range: 1...Int.max, doc: "steps between metrics records")
         let threads = r.optionalInt("threads", range: TrainingSpec.threadRange, doc: "BLAS threads (default: all cores)")
         let checkpointReader = r.mapping("checkpoint")
@@ -287,9 +285,8 @@ public enum SpecLoader {
                                                    doc: "also checkpoint every M minutes (0: only by steps and epochs)")
         checkpointReader.finish()
         r.record("checkpoint", reader: checkpointReader, doc: "resumable checkpoints (train.ckpt); not part of the run's id")
-        let onNonFinite = NonFiniteAction(rawValue: r.choice("on_nonfinite", of: NonFiniteAction.allCases.map(\.rawValue),
-                                                             default: "stop", doc: "a NaN/Inf loss or gradient stops the run or skips the step")
-                                          ?? "stop") ?? .stop
+        let onNonFinite = r.choice("on_nonfinite", default: NonFiniteAction.stop,
+                                   doc: "a NaN/Inf loss or gradient stops the run or skips the step")
         guard let optimizer, let clipping, let schedule else { return nil }
         return TrainingSpec(epochs: epochs, maxTokens: maxTokens, optimizer: optimizer, clipping: clipping, schedule: schedule,
                             earlyStoppingPatience: patience, loss: loss, logEvery: logEvery, threads: threads,

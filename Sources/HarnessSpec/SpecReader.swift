@@ -210,6 +210,12 @@ public final class MappingReader {
         return text
     }
 
+    /// One of an enum's cases, by raw value, in the order of `allCases` (`choice` above).
+    public func choice<E: RawRepresentable & CaseIterable>(_ key: String, default value: E, doc: String) -> E
+    where E.RawValue == String {
+        choice(key, of: E.allCases.map(\.rawValue), default: value.rawValue, doc: doc).flatMap(E.init(rawValue:)) ?? value
+    }
+
     // MARK: Structure
 
     /// The nested mapping at `key` (absent: an empty reader, so defaults apply).

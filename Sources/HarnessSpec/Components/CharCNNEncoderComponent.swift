@@ -7,8 +7,7 @@ extension Component where Product == any TokenEncoderComponent {
         var c = CharCNNConfiguration()
         c.characterEmbeddingSize = r.int("char_embedding_dim", default: 16, range: 1...1024, doc: "character embedding size C")
         c.filters = readFilters(r, default: c.filters)
-        c.activation = CharCNNConfiguration.Activation(
-            rawValue: r.choice("activation", of: ["tanh", "relu"], default: "tanh", doc: "after max-pooling") ?? "tanh") ?? .tanh
+        c.activation = r.choice("activation", default: CharCNNConfiguration.Activation.tanh, doc: "after max-pooling")
         c.highwayLayers = r.int("highway_layers", default: 2, range: 0...16, doc: "highway layers")
         c.projects = r.bool("projection", default: true,
                             doc: "a linear map to output_dim after the highways (bilm-tf); false: the highway output of F = Σ filters columns is the token representation (Kim et al. 2016)")
@@ -22,9 +21,8 @@ extension Component where Product == any TokenEncoderComponent {
             c.outputSize = c.filterTotal
         }
         c.maxCharacterCount = r.int("max_characters", default: 50, range: 3...1000, doc: "characters per token, markers included")
-        c.paddingEmbedding = CharCNNConfiguration.PaddingEmbedding(
-            rawValue: r.choice("padding_embedding", of: ["trained", "zero"], default: "trained",
-                               doc: "the padding character's embedding: trained (bilm-tf) or held at zero (Kim et al. 2016)") ?? "trained") ?? .trained
+        c.paddingEmbedding = r.choice("padding_embedding", default: CharCNNConfiguration.PaddingEmbedding.trained,
+                                      doc: "the padding character's embedding: trained (bilm-tf) or held at zero (Kim et al. 2016)")
         if let widest = c.filters.map(\.width).max(), widest > c.maxCharacterCount {
             r.source.error("filter width \(widest) exceeds max_characters \(c.maxCharacterCount)", at: r.valueLocation(of: "filters"))
         }

@@ -37,9 +37,8 @@ extension Component where Product == any RecurrentComponent {
         GRUComponent(layers: r.int("layers", default: 2, range: 1...16, doc: "stacked layers"),
                      hiddenSize: r.int("hidden", default: nil, range: 1...65_536, doc: "state size H"),
                      residual: r.bool("residual", default: false, doc: "add each layer's input from layer 2 on"),
-                     biasInit: BiasInit(rawValue: r.choice("bias_init", of: BiasInit.allCases.map(\.rawValue), default: "zeros",
-                                                           doc: "the biases' start: zeros (TensorFlow's GRU) or uniform in "
-                                                               + "±model.init_scale (the PyTorch peer's nn.GRU)") ?? "") ?? .zeros)
+                     biasInit: r.choice("bias_init", default: BiasInit.zeros,
+                                        doc: "the biases' start: zeros (TensorFlow's GRU) or uniform in ±model.init_scale (the PyTorch peer's nn.GRU)"))
     }
 }
 
@@ -79,7 +78,7 @@ public final class GRULayer<T: Scalar>: RecurrentLayer {
         inputWeight = Parameter("\(name).input_weight", rows: 3 * hiddenSize, columns: inputSize, initializer: .uniform(scale: initScale))
         recurrentWeight = Parameter("\(name).recurrent_weight", rows: 3 * hiddenSize, columns: hiddenSize,
                                     initializer: .uniform(scale: initScale))
-        let bias: Initializer = biasInit == .uniform ? .uniform(scale: initScale) : .piecewise([.init(3 * hiddenSize, 0)])
+        let bias: Initializer = biasInit == .uniform ? .uniform(scale: initScale) : .zeros
         inputBias = Parameter("\(name).input_bias", rows: 1, columns: 3 * hiddenSize, initializer: bias)
         recurrentBias = Parameter("\(name).recurrent_bias", rows: 1, columns: 3 * hiddenSize, initializer: bias)
     }

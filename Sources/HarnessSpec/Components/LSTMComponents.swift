@@ -35,9 +35,8 @@ extension MappingReader {
 
     /// `bias_init`, shared by both LSTM kinds.
     func lstmBiasInit() -> BiasInit {
-        BiasInit(rawValue: choice("bias_init", of: BiasInit.allCases.map(\.rawValue), default: "zeros",
-                                  doc: "the biases' start besides forget_bias: zeros (bilm-tf) or uniform in ±model.init_scale "
-                                      + "(PyTorch's peer, Torch's LSTMs)") ?? "") ?? .zeros
+        choice("bias_init", default: BiasInit.zeros,
+               doc: "the biases' start besides forget_bias: zeros (bilm-tf) or uniform in ±model.init_scale (PyTorch's peer, Torch's LSTMs)")
     }
 
     /// `recurrent_bias`, shared by both LSTM kinds.

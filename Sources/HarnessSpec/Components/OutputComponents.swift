@@ -9,9 +9,7 @@ extension Component where Product == any OutputComponent {
 
     /// `bias_init`, the output bias's start (`BiasInit`).
     private static func biasInit(_ r: MappingReader) -> BiasInit {
-        BiasInit(rawValue: r.choice("bias_init", of: BiasInit.allCases.map(\.rawValue), default: "zeros",
-                                          doc: "the bias's start: zeros (bilm-tf) or uniform in ±model.init_scale (the PyTorch peer)") ?? "")
-            ?? .zeros
+        r.choice("bias_init", default: BiasInit.zeros, doc: "the bias's start: zeros (bilm-tf) or uniform in ±model.init_scale (the PyTorch peer)")
     }
 
     /// `sampled-softmax`: log-uniform negatives shared by the batch; full softmax in evaluation.

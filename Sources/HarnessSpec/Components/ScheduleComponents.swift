@@ -13,8 +13,8 @@ extension Component where Product == any ScheduleComponent {
                         patience: r.int("patience", default: 0, range: 0...Int.max, doc: "epochs without improvement tolerated"),
                         threshold: r.double("threshold", default: 0, range: 0...Double.infinity,
                                             doc: "perplexity points an epoch must improve by, more than, to count as improving (Kim et al. 2016: 1)"),
-                        reference: PlateauSchedule.Reference(rawValue: r.choice("compare_with", of: PlateauSchedule.Reference.allCases.map(\.rawValue),
-                                                                                default: "best", doc: "the best epoch so far, or the previous one (Kim et al. 2016)") ?? "best") ?? .best,
+                        reference: r.choice("compare_with", default: PlateauSchedule.Reference.best,
+                                            doc: "the best epoch so far, or the previous one (Kim et al. 2016)"),
                         afterEpoch: r.int("after_epoch", default: 0, range: 0...Int.max,
                                           doc: "validations up to this epoch never lower the rate (Kim et al. 2016: 2)"))
     }
