@@ -203,22 +203,25 @@ if CommandLine.arguments.contains("--kernels") {
 }
 if CommandLine.arguments.contains("--packed-gemm") {
     // The per-timestep products of config C (32 rows: LSTMP 512/128) and B (20 rows: LSTM
-    // 650), one thread: packed panels against BLAS.
+    // 650), then the whole-sequence products that stay in BLAS (C's input projection, A's
+    // full softmax, B's input projection), one thread: packed panels against BLAS.
     BLAS.threads = 1
     let arena = Arena()
     for (m, n, k, transposed) in [(32, 2048, 128, true), (32, 128, 512, true), (32, 512, 128, false), (32, 128, 2048, false),
-                                  (20, 2600, 650, true), (20, 650, 2600, false)] {
+                                  (20, 2600, 650, true), (20, 650, 2600, false),
+                                  (1280, 2048, 128, true), (400, 10000, 200, true), (700, 2600, 650, true)] {
         let a = random(m, k, arena, seed: 10), c = arena.matrix(m, n, of: Float.self)
         let b = random(transposed ? n : k, transposed ? k : n, arena, seed: 11)
-        let flops = 2.0 * Double(m * n * k) * 100
+        let calls = max(1, 3200 / m)   // 100 calls of 32 rows; as many rows in all for the larger ones
+        let flops = 2.0 * Double(m * n * k) * Double(calls)
         var line = String(format: "(%d, %d)·(%d, N=%d)%@", m, k, k, n, transposed ? ", b transposed" : "")
         for variant in KernelVariant.runnable.reversed() {   // every packed kernel this CPU runs, widest first
             let packed = PackedMatrix(b, transposed: transposed, arena: arena, pack: true, variant: variant)
-            let rate = flops / median { for _ in 0..<100 { gemm(a, packed, into: c, accumulate: true) } } / 1e9
+            let rate = flops / median { for _ in 0..<calls { gemm(a, packed, into: c, accumulate: true) } } / 1e9
             line += String(format: "  packed %@ %6.1f", variant.description, rate)
         }
         let blasRate = flops / median {
-            for _ in 0..<100 { gemm(a, b, into: c, transposeB: transposed, accumulate: true) }
+            for _ in 0..<calls { gemm(a, b, into: c, transposeB: transposed, accumulate: true) }
         } / 1e9
         print(line + String(format: "  BLAS %6.1f GFLOPS", blasRate))
     }
